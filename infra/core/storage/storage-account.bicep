@@ -1,0 +1,57 @@
+// Storage for the Functions host, the Durable Functions task hub (Azure Storage provider: queues, tables and
+// blobs) and the Flex Consumption deployment package. Shared-key access is off: every caller uses Entra ID,
+// which is why the identity gets data-plane roles in storage-role-assignments.bicep.
+
+@description('Globally unique storage account name (3-24 lowercase letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+param location string = resourceGroup().location
+param tags {*: string} = {}
+
+@description('Blob containers to create, e.g. the Flex Consumption deployment container.')
+param containerNames string[] = []
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      // Flex Consumption without VNet integration reaches storage over public endpoints.
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+
+  resource blobServices 'blobServices' = {
+    name: 'default'
+
+    resource containers 'containers' = [
+      for containerName in containerNames: {
+        name: containerName
+        properties: {
+          publicAccess: 'None'
+        }
+      }
+    ]
+  }
+}
+
+output name string = storage.name
+output resourceId string = storage.id
+output primaryBlobEndpoint string = storage.properties.primaryEndpoints.blob
