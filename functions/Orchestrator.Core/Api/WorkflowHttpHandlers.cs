@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Workflows;
+
+namespace Orchestrator.Core.Api;
+
+/// <summary>
+/// The workflow API (<c>/api/v1/workflows...</c>) over ASP.NET Core's request and result types, shared by the
+/// Server's routes and the Functions app's HTTP triggers.
+/// </summary>
+public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store, IOptions<ApiOptions> options)
+{
+    public const string WorkflowsRoute = "v1/workflows";
+
+    public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: true, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body is not JsonObject start)
+        {
+            return Problems.BadRequest("body", "the body must be a JSON object with 'definition' and 'input'");
+        }
+
+        var unknown = start.Select(p => p.Key).Where(k => k is not ("definition" or "input" or "idempotencyKey")).ToList();
+        if (unknown.Count > 0)
+        {
+            return Problems.BadRequest(unknown[0], $"unknown field '{unknown[0]}'; expected definition, input, idempotencyKey");
+        }
+
+        string? idempotencyKey = null;
+        if (start["idempotencyKey"] is { } keyNode)
+        {
+            if (keyNode is not JsonValue keyValue || !keyValue.TryGetValue(out idempotencyKey) || idempotencyKey.Length is 0 or > 200)
+            {
+                return Problems.BadRequest("idempotencyKey", "must be a string of 1 to 200 characters");
+            }
+        }
+
+        if (start["input"] is { } input && input is not JsonObject)
+        {
+            return Problems.BadRequest("input", "must be a JSON object");
+        }
+
+        var outcome = await runs.StartAsync(client, start["definition"], start["input"], idempotencyKey, cancellationToken);
+        return await AcceptedAsync(request, client, payloads, outcome);
+    }
+
+    public async Task<IResult> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var run = await store.GetRunAsync(id, cancellationToken);
+        if (run is null)
+        {
+            return Problems.NotFound(id);
+        }
+
+        var steps = await store.GetStepsAsync(id, cancellationToken);
+        var retries = await store.GetRetriesAsync(id, cancellationToken);
+        return TypedResults.Ok(WorkflowStatusResponse.From(run, steps, retries));
+    }
+
+    public async Task<IResult> CancelAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var reason = body?["reason"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : "cancelled by request";
+        var outcome = await runs.CancelAsync(client, id, reason, cancellationToken);
+        return outcome.Kind switch
+        {
+            StartOutcomeKind.NotFound => Problems.NotFound(id),
+            StartOutcomeKind.Conflict => Problems.Conflict(id, "finished", outcome.Message!),
+            _ => TypedResults.Ok(new { id, status = RunStatus.Cancelled, reason }),
+        };
+    }
+
+    public async Task<IResult> RetryAsync(HttpRequest request, string id, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
+    {
+        var outcome = await runs.RetryAsync(client, id, cancellationToken);
+        return outcome.Kind switch
+        {
+            StartOutcomeKind.NotFound => Problems.NotFound(id),
+            StartOutcomeKind.Conflict => Problems.Conflict(id, "not-retryable", outcome.Message!),
+            _ => await AcceptedAsync(request, client, payloads, outcome),
+        };
+    }
+
+    private static async Task<IResult> AcceptedAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, StartOutcome outcome)
+    {
+        switch (outcome.Kind)
+        {
+            case StartOutcomeKind.Invalid:
+                return Problems.Validation("The workflow request is invalid.", outcome.Errors);
+            case StartOutcomeKind.Unavailable:
+                return Problems.Unavailable(outcome.Message!);
+            case StartOutcomeKind.NotFound:
+                return Problems.NotFound(outcome.RunId ?? string.Empty);
+        }
+
+        var payload = await payloads.CreateAsync(request, client, outcome.RunId!);
+        var location = $"{request.Scheme}://{request.Host}{request.PathBase}/api/{WorkflowsRoute}/{outcome.RunId}";
+        return outcome.Kind == StartOutcomeKind.AlreadyExists
+            ? TypedResults.Ok(payload)
+            : TypedResults.Accepted(location, payload);
+    }
+}

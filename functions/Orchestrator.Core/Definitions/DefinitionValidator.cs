@@ -1,0 +1,257 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using Orchestrator.Core.Templates;
+
+namespace Orchestrator.Core.Definitions;
+
+/// <summary>
+/// Checks a definition before anything is stored: its shape against the language's JSON Schema, then what a
+/// schema cannot say (unique step ids, durations, templates that parse and only read variables that exist).
+/// Reports every error at once, each with its path.
+/// </summary>
+public static class DefinitionValidator
+{
+    private static readonly Lazy<JsonSchema> Schema = new(LoadSchema);
+
+    private static readonly string[] Roots = ["input", "steps", "run"];
+
+    public static WorkflowDefinition Validate(JsonNode? node)
+    {
+        var errors = new List<DefinitionError>();
+        var definition = TryValidate(node, errors);
+        if (definition is null || errors.Count > 0)
+        {
+            throw new DefinitionValidationException(errors);
+        }
+
+        return definition;
+    }
+
+    public static WorkflowDefinition? TryValidate(JsonNode? node, List<DefinitionError> errors)
+    {
+        if (node is not JsonObject)
+        {
+            errors.Add(new DefinitionError("", "a definition must be a JSON object"));
+            return null;
+        }
+
+        errors.AddRange(SchemaErrors.Evaluate(Schema.Value, node, ""));
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        WorkflowDefinition definition;
+        try
+        {
+            definition = DefinitionJson.Deserialize(node);
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new DefinitionError(JsonPaths.FromPointer((ex.Path ?? "$").TrimStart('$').Replace('.', '/')), ex.Message));
+            return null;
+        }
+
+        CheckInputSchema(definition, errors);
+        CheckDurations(definition, errors);
+        CheckSteps(definition, errors);
+        return definition;
+    }
+
+    private static void CheckInputSchema(WorkflowDefinition definition, List<DefinitionError> errors)
+    {
+        if (definition.Input is null)
+        {
+            return;
+        }
+
+        try
+        {
+            InputSchemas.Build(definition.Input);
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or JsonException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            errors.Add(new DefinitionError("input", $"is not a valid JSON Schema: {ex.Message}"));
+        }
+    }
+
+    private static void CheckDurations(WorkflowDefinition definition, List<DefinitionError> errors)
+    {
+        void Check(string? value, string path)
+        {
+            if (value is not null && !Durations.TryParse(value, out _))
+            {
+                errors.Add(new DefinitionError(path, $"'{value}' is not a positive duration (e.g. 30s, 5m, 24h)"));
+            }
+        }
+
+        Check(definition.Timeout, "timeout");
+        Check(definition.Defaults?.Timeout, "defaults.timeout");
+        Check(definition.Defaults?.Retry?.FirstInterval, "defaults.retry.firstInterval");
+        Check(definition.Defaults?.Retry?.MaxInterval, "defaults.retry.maxInterval");
+        for (var i = 0; i < definition.Steps.Count; i++)
+        {
+            var step = definition.Steps[i];
+            Check(step.Timeout, $"steps[{i}].timeout");
+            Check(step.Retry?.FirstInterval, $"steps[{i}].retry.firstInterval");
+            Check(step.Retry?.MaxInterval, $"steps[{i}].retry.maxInterval");
+        }
+    }
+
+    private static void CheckSteps(WorkflowDefinition definition, List<DefinitionError> errors)
+    {
+        var allIds = definition.Steps.Select(s => s.Id).ToList();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var inputProperties = DeclaredInputProperties(definition.Input);
+
+        for (var i = 0; i < definition.Steps.Count; i++)
+        {
+            var step = definition.Steps[i];
+            var path = $"steps[{i}]";
+            if (seen.TryGetValue(step.Id, out var first))
+            {
+                errors.Add(new DefinitionError($"{path}.id", $"duplicate step id '{step.Id}' (first used by steps[{first}])"));
+            }
+            else
+            {
+                seen[step.Id] = i;
+            }
+
+            var scope = new TemplateScope(step.Id, i, allIds, seen.Keys.ToHashSet(StringComparer.Ordinal), inputProperties);
+            if (step.When is not null)
+            {
+                CheckTemplate("{% if " + step.When + " %}{% endif %}", $"{path}.when", scope, errors);
+            }
+
+            switch (step)
+            {
+                case LlmStepDefinition llm:
+                    CheckTemplate(llm.Prompt, $"{path}.prompt", scope, errors);
+                    if (llm.System is not null)
+                    {
+                        CheckTemplate(llm.System, $"{path}.system", scope, errors);
+                    }
+
+                    break;
+            }
+        }
+
+        if (definition.Output is not null)
+        {
+            var scope = new TemplateScope(null, definition.Steps.Count, allIds, allIds.ToHashSet(StringComparer.Ordinal), inputProperties);
+            foreach (var (template, path) in OutputTemplates.Strings(definition.Output, "output"))
+            {
+                CheckTemplate(template, path, scope, errors);
+            }
+        }
+    }
+
+    private static void CheckTemplate(string source, string path, TemplateScope scope, List<DefinitionError> errors)
+    {
+        if (!TemplateEngine.TryParse(source, out var template, out var parseError))
+        {
+            errors.Add(new DefinitionError(path, $"template does not parse: {parseError}"));
+            return;
+        }
+
+        var references = TemplateReferences.Of(template!);
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in references.Paths)
+        {
+            var message = CheckReference(reference, scope, references.Locals);
+            if (message is not null && reported.Add(message))
+            {
+                errors.Add(new DefinitionError(path, message));
+            }
+        }
+    }
+
+    private static string? CheckReference(IReadOnlyList<string> reference, TemplateScope scope, IReadOnlySet<string> locals)
+    {
+        var root = reference[0];
+        if (locals.Contains(root))
+        {
+            return null;
+        }
+
+        if (!Roots.Contains(root))
+        {
+            return $"unknown variable {root}{Suggestions.Hint(root, Roots)}";
+        }
+
+        if (root == "steps")
+        {
+            if (reference.Count < 2)
+            {
+                return null;
+            }
+
+            var id = reference[1];
+            if (!scope.AllIds.Contains(id))
+            {
+                return $"unknown variable steps.{id}{Suggestions.Hint(id, scope.Earlier, "steps.")}";
+            }
+
+            if (id == scope.CurrentId)
+            {
+                return $"steps.{id} refers to the step itself";
+            }
+
+            if (!scope.Earlier.Contains(id))
+            {
+                return $"steps.{id} refers to a step that runs later (steps run in order, so this would be a cycle)";
+            }
+
+            if (reference.Count > 2 && reference[2] is not ("output" or "status"))
+            {
+                return $"unknown variable steps.{id}.{reference[2]} (a step exposes output and status)";
+            }
+        }
+        else if (root == "input" && reference.Count > 1 && scope.InputProperties is { } properties && !properties.Contains(reference[1]))
+        {
+            return $"unknown variable input.{reference[1]}{Suggestions.Hint(reference[1], properties, "input.")} (not declared in the input schema)";
+        }
+        else if (root == "run" && reference.Count > 1 && reference[1] != "id")
+        {
+            return $"unknown variable run.{reference[1]} (run exposes id)";
+        }
+
+        return null;
+    }
+
+    /// <summary>The input schema's declared properties, when it closes the set (no additionalProperties).</summary>
+    private static HashSet<string>? DeclaredInputProperties(JsonObject? input)
+    {
+        if (input?["properties"] is not JsonObject properties)
+        {
+            return null;
+        }
+
+        var additional = input["additionalProperties"];
+        if (additional is JsonValue value && value.GetValueKind() == JsonValueKind.True)
+        {
+            return null;
+        }
+
+        return properties.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static JsonSchema LoadSchema()
+    {
+        using var stream = typeof(DefinitionValidator).Assembly.GetManifestResourceStream("workflow-definition.schema.json")
+            ?? throw new InvalidOperationException("The definition schema is not embedded.");
+        using var reader = new StreamReader(stream);
+        return JsonSchema.FromText(reader.ReadToEnd());
+    }
+
+    private sealed record TemplateScope(
+        string? CurrentId,
+        int Index,
+        IReadOnlyList<string> AllIds,
+        IReadOnlySet<string> Earlier,
+        IReadOnlySet<string>? InputProperties)
+    {
+        public IReadOnlySet<string> Earlier { get; } = CurrentId is null ? Earlier : Earlier.Where(id => id != CurrentId).ToHashSet(StringComparer.Ordinal);
+    }
+}

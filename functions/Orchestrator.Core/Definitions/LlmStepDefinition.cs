@@ -1,0 +1,19 @@
+namespace Orchestrator.Core.Definitions;
+
+/// <summary>A call to a chat-completions model with a rendered prompt.</summary>
+public sealed record LlmStepDefinition : StepDefinition
+{
+    public required string Prompt { get; init; }
+
+    public string? System { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? Model { get; init; }
+
+    public double? Temperature { get; init; }
+
+    public int? MaxTokens { get; init; }
+
+    public override string Type => StepTypes.Llm;
+}

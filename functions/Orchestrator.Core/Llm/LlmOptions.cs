@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Orchestrator.Core.Llm;
+
+/// <summary>LLM providers: an OpenAI-compatible endpoint, or the built-in <c>simulated</c> one.</summary>
+public sealed class LlmOptions
+{
+    public const string SectionName = "Llm";
+
+    /// <summary><c>openai</c> (any OpenAI-compatible server), <c>simulated</c>, or empty to choose from <see cref="Endpoint"/> / <c>OPENAI_*</c>.</summary>
+    public string? Provider { get; set; }
+
+    /// <summary>Base URL, e.g. <c>https://api.openai.com/v1</c>, <c>https://RESOURCE.openai.azure.com/openai/v1</c>, <c>http://localhost:11434/v1</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    public string? ApiKey { get; set; }
+
+    [Required]
+    public string Model { get; set; } = "gpt-4o-mini";
+
+    /// <summary>Per-attempt timeout of one call (Polly); retries between attempts belong to Durable.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Artificial latency of the simulated provider.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan SimulatedLatency { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    [Range(1, 10_000)]
+    public int MaxConcurrency { get; set; } = 32;
+
+    /// <summary>Circuit breaker: failure ratio over the sampling window that opens it.</summary>
+    [Range(0.01, 1.0)]
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    [Range(2, 10_000)]
+    public int BreakerMinimumThroughput { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BreakerDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>USD per 1,000 input / output tokens, for the run's cost total (0 when unknown).</summary>
+    [Range(0, 1000)]
+    public decimal InputCostPer1K { get; set; }
+
+    [Range(0, 1000)]
+    public decimal OutputCostPer1K { get; set; }
+
+    public const string OpenAi = "openai";
+    public const string Simulated = "simulated";
+
+    /// <summary>The provider actually used once configuration and <c>OPENAI_*</c> variables are applied.</summary>
+    public string EffectiveProvider =>
+        !string.IsNullOrWhiteSpace(Provider) ? Provider.Trim().ToLowerInvariant()
+        : !string.IsNullOrWhiteSpace(Endpoint) || !string.IsNullOrWhiteSpace(ApiKey) ? OpenAi
+        : Simulated;
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Core;
+
+/// <summary>Every log line of the product's core, by area: 1xxx workflows, 2xxx LLM, 3xxx persistence, 4xxx API.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Run {RunId} started: {Definition} (retry of {RetryOf})")]
+    public static partial void RunStarted(ILogger logger, string runId, string definition, string? retryOf);
+
+    [LoggerMessage(1001, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] started on provider {Provider}")]
+    public static partial void StepStarted(ILogger logger, string runId, string stepId, int iteration, string provider);
+
+    [LoggerMessage(1002, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] completed in {LatencyMs} ms")]
+    public static partial void StepCompleted(ILogger logger, string runId, string stepId, int iteration, int latencyMs);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}] failed: {Error}")]
+    public static partial void StepFailed(ILogger logger, string runId, string stepId, int iteration, string error);
+
+    [LoggerMessage(1004, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] reused the result recorded by run {SourceRunId}; no call made")]
+    public static partial void StepReused(ILogger logger, string runId, string stepId, int iteration, string sourceRunId);
+
+    [LoggerMessage(1005, LogLevel.Information, "Run {RunId} finished as {Status} (recorded: {Changed})")]
+    public static partial void RunFinished(ILogger logger, string runId, string status, bool changed);
+
+    [LoggerMessage(1006, LogLevel.Information, "Run {RunId} cancelled: {Reason}")]
+    public static partial void RunCancelled(ILogger logger, string runId, string reason);
+
+    [LoggerMessage(1007, LogLevel.Information, "Loaded workflow definition {Definition} from {Path}")]
+    public static partial void DefinitionLoaded(ILogger logger, string definition, string path);
+
+    [LoggerMessage(2000, LogLevel.Warning, "LLM provider {Provider} answered HTTP {Status}: {Message}")]
+    public static partial void LlmCallFailed(ILogger logger, string provider, int status, string message);
+
+    [LoggerMessage(2001, LogLevel.Warning, "No LLM endpoint is configured: using the SIMULATED provider. Step outputs are generated text, not model answers. Set OPENAI_BASE_URL / OPENAI_API_KEY (or Llm__Endpoint) to use a real model.")]
+    public static partial void SimulatedProvider(ILogger logger);
+
+    [LoggerMessage(2002, LogLevel.Information, "LLM provider {Provider} at {Endpoint}, default model {Model}")]
+    public static partial void LlmProvider(ILogger logger, string provider, string endpoint, string model);
+
+    [LoggerMessage(3000, LogLevel.Information, "Schema migration: {Message}")]
+    public static partial void Migration(ILogger logger, string message);
+
+    [LoggerMessage(3001, LogLevel.Error, "Schema migration: {Message}")]
+    public static partial void MigrationError(ILogger logger, string message);
+
+    [LoggerMessage(3002, LogLevel.Information, "Created database {Database}")]
+    public static partial void DatabaseCreated(ILogger logger, string database);
+
+    [LoggerMessage(4000, LogLevel.Error, "Request {Method} {Path} failed")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(4001, LogLevel.Error, "Run {RunId} was stored but its orchestration could not be scheduled; the run was removed")]
+    public static partial void ScheduleFailed(ILogger logger, Exception exception, string runId);
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Orchestrator.Core.Persistence;
+
+/// <summary>Connection and pool settings for the one PostgreSQL data source of the process.</summary>
+public sealed class PostgresOptions
+{
+    public const string SectionName = "Postgres";
+
+    /// <summary>Npgsql connection string; multi-host strings (<c>Host=a,b;Target Session Attributes=primary</c>) find a promoted replica.</summary>
+    [Required]
+    public string ConnectionString { get; set; } =
+        "Host=127.0.0.1;Port=5432;Database=workflows;Username=postgres;Password=postgres";
+
+    [Range(1, 1000)]
+    public int MaxPoolSize { get; set; } = 50;
+
+    [Range(0, 1000)]
+    public int MinPoolSize { get; set; }
+
+    [Range(1, 300)]
+    public int ConnectionTimeoutSeconds { get; set; } = 15;
+
+    [Range(1, 3600)]
+    public int CommandTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Apply schema migrations at start (under an advisory lock, so many instances may start at once).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

@@ -1,0 +1,277 @@
+using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Orchestrator.Core.Persistence;
+
+/// <summary>
+/// All SQL over <c>workflow_states</c> and <c>workflow_steps</c>. Every write an activity makes is idempotent:
+/// a step is keyed by (run, step, iteration), and terminal states are never overwritten.
+/// </summary>
+public sealed class WorkflowStore(NpgsqlDataSource dataSource)
+{
+    private const string RunColumns =
+        "id, definition_name, definition_version, definition::text, status, input::text, output::text, error, retry_of, idempotency_key, " +
+        "tokens_in, tokens_out, cost_usd, created_at, updated_at, last_checkpoint, completed_at";
+
+    private const string StepColumns =
+        "run_id, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out, cost_usd, provider, model, " +
+        "latency_ms, started_at, completed_at, error, reused_from";
+
+    /// <summary>Inserts a Pending run; with an idempotency key already used, returns the existing run's id instead.</summary>
+    public async Task<(string Id, bool Created)> InsertRunAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO workflow_states (id, definition_name, definition_version, definition, status, input, retry_of, idempotency_key)
+            VALUES (@id, @name, @version, @definition::jsonb, 'Pending', @input::jsonb, @retry_of, @key)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+            """);
+        command.Parameters.AddWithValue("id", run.Id);
+        command.Parameters.AddWithValue("name", run.DefinitionName);
+        command.Parameters.AddWithValue("version", run.DefinitionVersion);
+        command.Parameters.AddWithValue("definition", run.DefinitionJson);
+        command.Parameters.AddWithValue("input", run.InputJson);
+        command.Parameters.Add(new NpgsqlParameter("retry_of", NpgsqlDbType.Text) { Value = (object?)run.RetryOf ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)run.IdempotencyKey ?? DBNull.Value });
+        if (await command.ExecuteScalarAsync(cancellationToken) is string id)
+        {
+            return (id, true);
+        }
+
+        await using var existing = dataSource.CreateCommand("SELECT id FROM workflow_states WHERE idempotency_key = @key");
+        existing.Parameters.AddWithValue("key", run.IdempotencyKey!);
+        return ((string)(await existing.ExecuteScalarAsync(cancellationToken))!, false);
+    }
+
+    /// <summary>Removes a run that was stored but whose orchestration could not be scheduled.</summary>
+    public async Task DeleteRunAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM workflow_states WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<WorkflowRunRecord?> GetRunAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {RunColumns} FROM workflow_states WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRun(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<WorkflowStepRecord>> GetStepsAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {StepColumns} FROM workflow_steps WHERE run_id = @id ORDER BY id");
+        command.Parameters.AddWithValue("id", runId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var steps = new List<WorkflowStepRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            steps.Add(ReadStep(reader));
+        }
+
+        return steps;
+    }
+
+    /// <summary>Ids of the runs started as retries of <paramref name="runId"/>.</summary>
+    public async Task<IReadOnlyList<string>> GetRetriesAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id FROM workflow_states WHERE retry_of = @id ORDER BY created_at");
+        command.Parameters.AddWithValue("id", runId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Marks a step Running (attempt + 1 when it ran before) unless it already completed or its run is over.
+    /// Also moves the run from Pending to Running.
+    /// </summary>
+    public async Task<StepClaim> ClaimStepAsync(string runId, string stepId, int iteration, string stepType, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var run = new NpgsqlCommand("SELECT status FROM workflow_states WHERE id = @id FOR UPDATE", connection, transaction))
+        {
+            run.Parameters.AddWithValue("id", runId);
+            var status = (string?)await run.ExecuteScalarAsync(cancellationToken);
+            if (status is null or Workflows.RunStatus.Cancelled or Workflows.RunStatus.Completed or Workflows.RunStatus.Failed)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return new StepClaim(StepClaimKind.RunFinished, null, status);
+            }
+        }
+
+        await using (var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, started_at)
+            VALUES (@run, @step, @iteration, 1, @type, 'Running', now())
+            ON CONFLICT (run_id, step_id, iteration) DO UPDATE
+               SET attempt = workflow_steps.attempt + 1, status = 'Running', started_at = now(), error = NULL
+             WHERE workflow_steps.status NOT IN ('Completed', 'Skipped')
+            RETURNING 1
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddWithValue("run", runId);
+            upsert.Parameters.AddWithValue("step", stepId);
+            upsert.Parameters.AddWithValue("iteration", iteration);
+            upsert.Parameters.AddWithValue("type", stepType);
+            if (await upsert.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                await using var read = new NpgsqlCommand(
+                    $"SELECT {StepColumns} FROM workflow_steps WHERE run_id = @run AND step_id = @step AND iteration = @iteration",
+                    connection, transaction);
+                read.Parameters.AddWithValue("run", runId);
+                read.Parameters.AddWithValue("step", stepId);
+                read.Parameters.AddWithValue("iteration", iteration);
+                WorkflowStepRecord completed;
+                await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+                {
+                    await reader.ReadAsync(cancellationToken);
+                    completed = ReadStep(reader);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                return new StepClaim(StepClaimKind.AlreadyCompleted, completed, null);
+            }
+        }
+
+        await using (var running = new NpgsqlCommand(
+            "UPDATE workflow_states SET status = 'Running', updated_at = now() WHERE id = @id AND status = 'Pending'", connection, transaction))
+        {
+            running.Parameters.AddWithValue("id", runId);
+            await running.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new StepClaim(StepClaimKind.Claimed, null, Workflows.RunStatus.Running);
+    }
+
+    /// <summary>Records a step's result once; the run's totals and checkpoint move only on that first completion.</summary>
+    public async Task CompleteStepAsync(StepCompletion completion, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH done AS (
+                UPDATE workflow_steps
+                   SET status = @status, output = @output, tokens_in = @tin, tokens_out = @tout, cost_usd = @cost,
+                       provider = @provider, model = @model, latency_ms = @latency, completed_at = now(), error = NULL,
+                       started_at = COALESCE(started_at, now())
+                 WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
+                RETURNING tokens_in, tokens_out, cost_usd)
+            UPDATE workflow_states s
+               SET tokens_in = s.tokens_in + done.tokens_in, tokens_out = s.tokens_out + done.tokens_out,
+                   cost_usd = s.cost_usd + done.cost_usd, last_checkpoint = now(), updated_at = now()
+              FROM done
+             WHERE s.id = @run
+            """);
+        command.Parameters.AddWithValue("status", completion.Status);
+        command.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)completion.Output ?? DBNull.Value });
+        command.Parameters.AddWithValue("tin", completion.TokensIn);
+        command.Parameters.AddWithValue("tout", completion.TokensOut);
+        command.Parameters.AddWithValue("cost", completion.CostUsd);
+        command.Parameters.Add(new NpgsqlParameter("provider", NpgsqlDbType.Text) { Value = (object?)completion.Provider ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("model", NpgsqlDbType.Text) { Value = (object?)completion.Model ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlDbType.Integer) { Value = (object?)completion.LatencyMs ?? DBNull.Value });
+        command.Parameters.AddWithValue("run", completion.RunId);
+        command.Parameters.AddWithValue("step", completion.StepId);
+        command.Parameters.AddWithValue("iteration", completion.Iteration);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Records a failed attempt (kept if a later attempt completes the step: only non-completed rows change).</summary>
+    public async Task FailStepAsync(string runId, string stepId, int iteration, string error, string? provider, int? latencyMs, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_steps SET status = 'Failed', error = @error, provider = COALESCE(@provider, provider),
+                   latency_ms = @latency, completed_at = now()
+             WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
+            """);
+        command.Parameters.AddWithValue("error", error);
+        command.Parameters.Add(new NpgsqlParameter("provider", NpgsqlDbType.Text) { Value = (object?)provider ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlDbType.Integer) { Value = (object?)latencyMs ?? DBNull.Value });
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("step", stepId);
+        command.Parameters.AddWithValue("iteration", iteration);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Moves a run to a terminal state unless it is already in one (a cancel is never overwritten).</summary>
+    public async Task<bool> FinishRunAsync(string id, string status, string? outputJson, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_states
+               SET status = @status, output = @output::jsonb, error = @error, completed_at = now(), updated_at = now(),
+                   last_checkpoint = now()
+             WHERE id = @id AND status NOT IN ('Completed', 'Failed', 'Cancelled')
+            """);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)outputJson ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)error ?? DBNull.Value });
+        command.Parameters.AddWithValue("id", id);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Cancels a run that has not finished; returns the status it had (null when unknown).</summary>
+    public async Task<(bool Cancelled, string? PreviousStatus)> CancelRunAsync(string id, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH before AS (SELECT status FROM workflow_states WHERE id = @id FOR UPDATE),
+                 changed AS (
+                   UPDATE workflow_states SET status = 'Cancelled', error = @reason, completed_at = now(), updated_at = now()
+                    WHERE id = @id AND status IN ('Pending', 'Running')
+                   RETURNING 1)
+            SELECT (SELECT status FROM before), EXISTS (SELECT 1 FROM changed)
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("reason", reason);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var previous = reader.IsDBNull(0) ? null : reader.GetString(0);
+        return (reader.GetBoolean(1), previous);
+    }
+
+    /// <summary>Copies the completed steps of <paramref name="fromRun"/> into a retry run, so they are not paid for again.</summary>
+    public async Task<int> CopyCompletedStepsAsync(string fromRun, string toRun, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out,
+                                        cost_usd, provider, model, latency_ms, started_at, completed_at, reused_from)
+            SELECT @to, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out,
+                   cost_usd, provider, model, latency_ms, started_at, completed_at, COALESCE(reused_from, @from)
+              FROM workflow_steps
+             WHERE run_id = @from AND status = 'Completed'
+            ON CONFLICT (run_id, step_id, iteration) DO NOTHING
+            """);
+        command.Parameters.AddWithValue("from", fromRun);
+        command.Parameters.AddWithValue("to", toRun);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static WorkflowRunRecord ReadRun(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetString(4), r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9), r.GetInt64(10), r.GetInt64(11), r.GetDecimal(12),
+        r.GetFieldValue<DateTimeOffset>(13), r.GetFieldValue<DateTimeOffset>(14),
+        r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15), r.IsDBNull(16) ? null : r.GetFieldValue<DateTimeOffset>(16));
+
+    private static WorkflowStepRecord ReadStep(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetString(4), r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6), r.GetInt32(7), r.GetInt32(8), r.GetDecimal(9),
+        r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetInt32(12),
+        r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13), r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
+        r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16));
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fluid;
+using Fluid.Values;
+
+namespace Orchestrator.Core.Templates;
+
+/// <summary>
+/// Sandboxed Liquid rendering (Fluid): no file system, no network, bounded steps, recursion and output size.
+/// Rendering depends only on the template and the model, so it is safe inside an orchestrator.
+/// </summary>
+public static class TemplateEngine
+{
+    public const int MaxSteps = 200_000;
+    public const int MaxRecursion = 32;
+    public const int MaxOutputCharacters = 1_000_000;
+    private const int MaxCachedTemplates = 4096;
+
+    private static readonly FluidParser Parser = new(new FluidParserOptions { AllowFunctions = false, AllowParentheses = true });
+    private static readonly ConcurrentDictionary<string, IFluidTemplate> Cache = new(StringComparer.Ordinal);
+
+    private static readonly TemplateOptions Options = CreateOptions();
+
+    /// <summary>Parses a template, or returns the parser's message.</summary>
+    public static bool TryParse(string source, out IFluidTemplate? template, out string? error)
+    {
+        if (Cache.TryGetValue(source, out template))
+        {
+            error = null;
+            return true;
+        }
+
+        if (!Parser.TryParse(source, out template, out error))
+        {
+            template = null;
+            return false;
+        }
+
+        if (Cache.Count < MaxCachedTemplates)
+        {
+            Cache.TryAdd(source, template);
+        }
+
+        return true;
+    }
+
+    /// <summary>Renders <paramref name="source"/> against the model; throws <see cref="TemplateException"/> on any failure.</summary>
+    public static string Render(string source, TemplateModel model)
+    {
+        if (!TryParse(source, out var template, out var error))
+        {
+            throw new TemplateException($"template does not parse: {error}");
+        }
+
+        var context = CreateContext(model);
+        using var writer = new BoundedStringWriter(MaxOutputCharacters);
+        try
+        {
+            var pending = template!.RenderAsync(writer, context, NullEncoder.Default);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                // Dictionaries and lists render synchronously; this only waits on a filter that chose to be async.
+                pending.AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (TemplateException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ParseException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new TemplateException($"template failed to render: {ex.Message}", ex);
+        }
+
+        return writer.ToString();
+    }
+
+    /// <summary>Evaluates a Liquid condition such as <c>steps.classify.output.priority == "high"</c>.</summary>
+    public static bool EvaluateCondition(string condition, TemplateModel model)
+    {
+        var rendered = Render("{% if " + condition + " %}true{% else %}false{% endif %}", model);
+        return rendered == "true";
+    }
+
+    /// <summary>Evaluates an expression to a JSON value (arrays and objects keep their shape).</summary>
+    public static JsonNode? EvaluateValue(string expression, TemplateModel model)
+    {
+        var rendered = Render("{{ " + expression + " | json }}", model);
+        return JsonNode.Parse(rendered);
+    }
+
+    private static TemplateContext CreateContext(TemplateModel model)
+    {
+        var context = new TemplateContext(Options);
+        context.Now = () => model.Now;
+        foreach (var (name, value) in model.Variables)
+        {
+            context.SetValue(name, ToClr(value));
+        }
+
+        return context;
+    }
+
+    private static TemplateOptions CreateOptions()
+    {
+        var options = new TemplateOptions
+        {
+            MaxSteps = MaxSteps,
+            MaxRecursion = MaxRecursion,
+            StrictFilters = true,
+            FileProvider = new Microsoft.Extensions.FileProviders.NullFileProvider(),
+        };
+        options.Now = static () => DateTimeOffset.UnixEpoch;
+        return options;
+    }
+
+    /// <summary>Turns JSON into the dictionaries, lists and primitives Fluid knows how to walk.</summary>
+    internal static object? ToClr(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject obj => obj.ToDictionary(p => p.Key, p => ToClr(p.Value), StringComparer.Ordinal),
+        JsonArray array => array.Select(ToClr).ToList(),
+        JsonValue value => value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l : (object)value.GetValue<double>(),
+            _ => null,
+        },
+        _ => null,
+    };
+
+    private sealed class BoundedStringWriter(int limit) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
+    {
+        private readonly StringBuilder builder = new();
+
+        public override void Write(char value)
+        {
+            Check(1);
+            builder.Append(value);
+        }
+
+        public override void Write(string? value)
+        {
+            if (value is null)
+            {
+                return;
+            }
+
+            Check(value.Length);
+            builder.Append(value);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            Check(count);
+            builder.Append(buffer, index, count);
+        }
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            Check(buffer.Length);
+            builder.Append(buffer);
+        }
+
+        public override string ToString() => builder.ToString();
+
+        private void Check(int more)
+        {
+            if (builder.Length + more > limit)
+            {
+                throw new TemplateException($"template output exceeds {limit} characters");
+            }
+        }
+    }
+}

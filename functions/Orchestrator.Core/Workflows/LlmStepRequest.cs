@@ -1,0 +1,12 @@
+namespace Orchestrator.Core.Workflows;
+
+/// <summary>Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator.</summary>
+public sealed record LlmStepRequest(
+    string RunId,
+    string StepId,
+    int Iteration,
+    string Prompt,
+    string? System,
+    string? Model,
+    int? MaxTokens,
+    double? Temperature);

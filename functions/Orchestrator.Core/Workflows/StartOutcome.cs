@@ -1,0 +1,20 @@
+using Orchestrator.Core.Definitions;
+
+namespace Orchestrator.Core.Workflows;
+
+/// <summary>What became of a start (or retry) request.</summary>
+public sealed record StartOutcome(StartOutcomeKind Kind, string? RunId, IReadOnlyList<DefinitionError> Errors, string? Message = null)
+{
+    public static StartOutcome Invalid(IReadOnlyList<DefinitionError> errors) => new(StartOutcomeKind.Invalid, null, errors);
+}
+
+/// <summary>The kinds of start outcome.</summary>
+public enum StartOutcomeKind
+{
+    Started,
+    AlreadyExists,
+    Invalid,
+    NotFound,
+    Conflict,
+    Unavailable,
+}

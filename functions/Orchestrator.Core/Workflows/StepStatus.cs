@@ -1,0 +1,11 @@
+namespace Orchestrator.Core.Workflows;
+
+/// <summary>The states of a step in <c>workflow_steps.status</c>.</summary>
+public static class StepStatus
+{
+    public const string Running = "Running";
+    public const string Completed = "Completed";
+    public const string Failed = "Failed";
+    public const string Skipped = "Skipped";
+    public const string Waiting = "Waiting";
+}

@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orchestrator.Core.Definitions;
+using Orchestrator.Core.Persistence;
+
+namespace Orchestrator.Core.Workflows;
+
+/// <summary>
+/// Starting, cancelling and retrying runs: what both hosts' HTTP endpoints do, written once. A run is stored in
+/// Postgres before its orchestration is scheduled, and removed again if scheduling fails, so a rejected request
+/// leaves nothing behind.
+/// </summary>
+public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registry, ILogger<WorkflowRuns> logger)
+{
+    public async Task<StartOutcome> StartAsync(DurableTaskClient client, JsonNode? definitionField, JsonNode? input, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        var resolved = ResolveDefinition(definitionField, errors);
+        if (resolved is null)
+        {
+            return StartOutcome.Invalid(errors);
+        }
+
+        var (definition, canonicalJson) = resolved.Value;
+        input ??= new JsonObject();
+        var inputErrors = InputSchemas.Check(definition, input);
+        if (inputErrors.Count > 0)
+        {
+            return StartOutcome.Invalid(inputErrors);
+        }
+
+        var run = new NewRun(NewRunId(), definition.Name, definition.Version, canonicalJson, input.ToJsonString(), null, idempotencyKey);
+        return await StoreAndScheduleAsync(client, run, cancellationToken);
+    }
+
+    /// <summary>Cancels a run that has not finished: marks it Cancelled, then terminates its orchestration.</summary>
+    public async Task<StartOutcome> CancelAsync(DurableTaskClient client, string id, string reason, CancellationToken cancellationToken)
+    {
+        var (cancelled, previous) = await store.CancelRunAsync(id, reason, cancellationToken);
+        if (previous is null)
+        {
+            return new StartOutcome(StartOutcomeKind.NotFound, id, []);
+        }
+
+        if (!cancelled)
+        {
+            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is already {previous}; only Pending or Running runs can be cancelled");
+        }
+
+        try
+        {
+            await client.TerminateInstanceAsync(id, new TerminateInstanceOptions { Output = reason }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The run is marked Cancelled either way: every step checks that before spending anything.
+            Log.RequestFailed(logger, ex, "TERMINATE", id);
+        }
+
+        Log.RunCancelled(logger, id, reason);
+        return new StartOutcome(StartOutcomeKind.Started, id, []);
+    }
+
+    /// <summary>Starts a new run of a failed or cancelled one, reusing every step it completed.</summary>
+    public async Task<StartOutcome> RetryAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
+    {
+        var previous = await store.GetRunAsync(id, cancellationToken);
+        if (previous is null)
+        {
+            return new StartOutcome(StartOutcomeKind.NotFound, id, []);
+        }
+
+        if (previous.Status is not (RunStatus.Failed or RunStatus.Cancelled))
+        {
+            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is {previous.Status}; only Failed or Cancelled runs can be retried");
+        }
+
+        // One retry per run: asking twice returns the same new run.
+        var run = new NewRun(NewRunId(), previous.DefinitionName, previous.DefinitionVersion, previous.DefinitionJson, previous.InputJson, id, $"retry:{id}");
+        return await StoreAndScheduleAsync(client, run, cancellationToken);
+    }
+
+    private async Task<StartOutcome> StoreAndScheduleAsync(DurableTaskClient client, NewRun run, CancellationToken cancellationToken)
+    {
+        var (id, created) = await store.InsertRunAsync(run, cancellationToken);
+        if (!created)
+        {
+            return new StartOutcome(StartOutcomeKind.AlreadyExists, id, []);
+        }
+
+        try
+        {
+            if (run.RetryOf is not null)
+            {
+                await store.CopyCompletedStepsAsync(run.RetryOf, id, cancellationToken);
+            }
+
+            await client.ScheduleNewOrchestrationInstanceAsync(
+                WorkflowTaskNames.Orchestrator,
+                new WorkflowRunInput(id, run.DefinitionJson, run.InputJson, run.RetryOf),
+                new StartOrchestrationOptions(InstanceId: id),
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not NpgsqlException)
+        {
+            Log.ScheduleFailed(logger, ex, id);
+            await store.DeleteRunAsync(id, CancellationToken.None);
+            return new StartOutcome(StartOutcomeKind.Unavailable, null, [], "the durable task hub could not accept the run; nothing was stored, try again");
+        }
+
+        Log.RunStarted(logger, id, $"{run.DefinitionName}@{run.DefinitionVersion}", run.RetryOf);
+        return new StartOutcome(StartOutcomeKind.Started, id, []);
+    }
+
+    private (WorkflowDefinition Definition, string CanonicalJson)? ResolveDefinition(JsonNode? field, List<DefinitionError> errors)
+    {
+        switch (field)
+        {
+            case null:
+                errors.Add(new DefinitionError("definition", "required: a registered definition name (or name@version) or an inline definition object"));
+                return null;
+            case JsonValue value when value.TryGetValue<string>(out var reference):
+                var registered = registry.Find(reference);
+                if (registered is null)
+                {
+                    errors.Add(new DefinitionError("definition", $"unknown definition '{reference}'{Suggestions.Hint(reference.Split('@')[0], registry.Names)}"));
+                    return null;
+                }
+
+                return (registered.Definition, registered.CanonicalJson);
+            case JsonObject:
+                var found = new List<DefinitionError>();
+                var definition = DefinitionValidator.TryValidate(field, found);
+                if (definition is null || found.Count > 0)
+                {
+                    errors.AddRange(found.Select(e => e with { Path = e.Path.Length == 0 ? "definition" : "definition." + e.Path }));
+                    return null;
+                }
+
+                return (definition, DefinitionJson.Serialize(definition));
+            default:
+                errors.Add(new DefinitionError("definition", "must be a definition name or a definition object"));
+                return null;
+        }
+    }
+
+    private static string NewRunId() => Guid.NewGuid().ToString("N");
+}
