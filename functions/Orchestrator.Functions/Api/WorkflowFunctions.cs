@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Orchestrator.Core.Api;
+
+namespace Orchestrator.Functions.Api;
+
+/// <summary>HTTP triggers of the workflow API; each hands the request to the Core handler.</summary>
+public sealed class WorkflowFunctions(WorkflowHttpHandlers api)
+{
+    [Function("StartWorkflow")]
+    public Task<IActionResult> StartAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        FunctionContext context) =>
+        api.StartAsync(request, client, new FunctionsStatusQueryPayloadFactory(context), request.HttpContext.RequestAborted).ExecuteAsync(request);
+
+    [Function("GetWorkflow")]
+    public Task<IActionResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}")] HttpRequest request,
+        string id) =>
+        api.GetAsync(id, request.HttpContext.RequestAborted).ExecuteAsync(request);
+
+    [Function("CancelWorkflow")]
+    public Task<IActionResult> CancelAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/cancel")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client) =>
+        api.CancelAsync(request, id, client, request.HttpContext.RequestAborted).ExecuteAsync(request);
+
+    [Function("RetryWorkflow")]
+    public Task<IActionResult> RetryAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/retry")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        FunctionContext context) =>
+        api.RetryAsync(request, id, client, new FunctionsStatusQueryPayloadFactory(context), request.HttpContext.RequestAborted).ExecuteAsync(request);
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
+using Orchestrator.Core.Api;
+using Orchestrator.Core.Health;
+
+namespace Orchestrator.Server.Api;
+
+/// <summary>The Server's routes: each one hands the request to a Core handler and holds no logic of its own.</summary>
+public static class ServerRoutes
+{
+    public static WebApplication MapWorkflowApi(this WebApplication app)
+    {
+        var workflows = app.MapGroup("/api/" + WorkflowHttpHandlers.WorkflowsRoute);
+        workflows.MapPost("", (HttpRequest request, WorkflowHttpHandlers api, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken ct) =>
+            api.StartAsync(request, client, payloads, ct));
+        workflows.MapGet("/{id}", (string id, WorkflowHttpHandlers api, CancellationToken ct) => api.GetAsync(id, ct));
+        workflows.MapPost("/{id}/cancel", (HttpRequest request, string id, WorkflowHttpHandlers api, DurableTaskClient client, CancellationToken ct) =>
+            api.CancelAsync(request, id, client, ct));
+        workflows.MapPost("/{id}/retry", (HttpRequest request, string id, WorkflowHttpHandlers api, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken ct) =>
+            api.RetryAsync(request, id, client, payloads, ct));
+        return app;
+    }
+
+    public static WebApplication MapDurableHttpApi(this WebApplication app)
+    {
+        var instances = app.MapGroup(DurableHttpApi.InstancesRoute + "/{id}");
+        instances.MapGet("", (string id, DurableTaskClient client, [FromQuery] bool? showInput, CancellationToken ct) =>
+            DurableHttpApi.GetStatusAsync(id, client, showInput ?? true, ct));
+        instances.MapPost("/terminate", (string id, [FromQuery] string? reason, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
+            api.TerminateAsync(id, reason, client, ct));
+        instances.MapPost("/raiseEvent/{eventName}", (HttpRequest request, string id, string eventName, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
+            api.RaiseEventAsync(request, id, eventName, client, ct));
+        instances.MapPost("/suspend", (string id, [FromQuery] string? reason, DurableTaskClient client, CancellationToken ct) =>
+            DurableHttpApi.SuspendAsync(id, reason, resume: false, client, ct));
+        instances.MapPost("/resume", (string id, [FromQuery] string? reason, DurableTaskClient client, CancellationToken ct) =>
+            DurableHttpApi.SuspendAsync(id, reason, resume: true, client, ct));
+        instances.MapDelete("", (string id, DurableTaskClient client, CancellationToken ct) => DurableHttpApi.PurgeAsync(id, client, ct));
+        instances.MapPost("/restart", (string id) =>
+            Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run"));
+        return app;
+    }
+
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions
+        {
+            ResponseWriter = HealthResponse.WriteAsync,
+            ResultStatusCodes =
+            {
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
+        return app;
+    }
+
+    /// <summary>Any unhandled error becomes a problem document without a stack trace, and is logged once.</summary>
+    public static WebApplication UseProblemErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        return app;
+    }
+}

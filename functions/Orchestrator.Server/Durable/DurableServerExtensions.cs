@@ -1,0 +1,19 @@
+using DurableTask.AzureStorage;
+using Microsoft.DurableTask.Client;
+using Orchestrator.Core.Api;
+
+namespace Orchestrator.Server.Durable;
+
+/// <summary>Wires the Server's durable backend: provider, worker, client and status-query URLs.</summary>
+public static class DurableServerExtensions
+{
+    public static IServiceCollection AddDurableServer(this IServiceCollection services)
+    {
+        services.AddOptions<DurableServerOptions>().BindConfiguration(DurableServerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(DurableTaskHub.CreateService);
+        services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
+        services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();
+        services.AddHostedService<DurableTaskHub>();
+        return services;
+    }
+}

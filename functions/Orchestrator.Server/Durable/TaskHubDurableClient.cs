@@ -1,0 +1,107 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using CoreFailure = DurableTask.Core.FailureDetails;
+
+namespace Orchestrator.Server.Durable;
+
+/// <summary>
+/// The Durable SDK's <see cref="DurableTaskClient"/> over DurableTask.Core's <see cref="TaskHubClient"/>, so the
+/// Core HTTP handlers talk to the Server's task hub exactly as they talk to the Functions host's.
+/// </summary>
+public sealed class TaskHubDurableClient : DurableTaskClient
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private readonly AzureStorageOrchestrationService service;
+    private readonly TaskHubClient client;
+
+    public TaskHubDurableClient(AzureStorageOrchestrationService service, Microsoft.Extensions.Options.IOptions<DurableServerOptions> options, ILoggerFactory loggerFactory)
+        : base(options.Value.TaskHubName)
+    {
+        this.service = service;
+        client = new TaskHubClient(service, new SystemTextJsonDataConverter(), loggerFactory);
+    }
+
+    public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
+        TaskName orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellation = default)
+    {
+        var instanceId = options?.InstanceId ?? Guid.NewGuid().ToString("N");
+        var instance = options?.StartAt is { } startAt
+            ? await client.CreateScheduledOrchestrationInstanceAsync(orchestratorName.Name, string.Empty, instanceId, input, startAt.UtcDateTime)
+            : await client.CreateOrchestrationInstanceAsync(orchestratorName.Name, string.Empty, instanceId, input);
+        return instance.InstanceId;
+    }
+
+    public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default) =>
+        client.RaiseEventAsync(new OrchestrationInstance { InstanceId = instanceId }, eventName, eventPayload!);
+
+    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default) =>
+        client.TerminateInstanceAsync(new OrchestrationInstance { InstanceId = instanceId }, options?.Output?.ToString() ?? "terminated");
+
+    public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
+        client.SuspendInstanceAsync(new OrchestrationInstance { InstanceId = instanceId }, reason ?? "suspended");
+
+    public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
+        client.ResumeInstanceAsync(new OrchestrationInstance { InstanceId = instanceId }, reason ?? "resumed");
+
+    public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    {
+        var state = await client.GetOrchestrationStateAsync(instanceId);
+        return state is null ? null : ToMetadata(state, getInputsAndOutputs);
+    }
+
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
+        throw new NotSupportedException("Listing instances is not supported by the Server's task hub client; query workflow_states instead.");
+
+    public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            var metadata = await GetInstancesAsync(instanceId, getInputsAndOutputs, cancellation);
+            if (metadata is not null && metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+            {
+                return metadata;
+            }
+
+            await Task.Delay(PollInterval, cancellation);
+        }
+    }
+
+    public override async Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            var metadata = await GetInstancesAsync(instanceId, getInputsAndOutputs, cancellation);
+            if (metadata is not null && metadata.IsCompleted)
+            {
+                return metadata;
+            }
+
+            await Task.Delay(PollInterval, cancellation);
+        }
+    }
+
+    public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
+    {
+        var result = await service.PurgeInstanceHistoryAsync(instanceId);
+        return new Microsoft.DurableTask.Client.PurgeResult(result.InstancesDeleted);
+    }
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static OrchestrationMetadata ToMetadata(OrchestrationState state, bool withData) => new(state.Name, state.OrchestrationInstance.InstanceId)
+    {
+        RuntimeStatus = (OrchestrationRuntimeStatus)(int)state.OrchestrationStatus,
+        CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(state.CreatedTime, DateTimeKind.Utc)),
+        LastUpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(state.LastUpdatedTime, DateTimeKind.Utc)),
+        SerializedInput = withData ? state.Input : null,
+        SerializedOutput = withData ? state.Output : null,
+        SerializedCustomStatus = state.Status,
+        FailureDetails = ToFailure(state.FailureDetails),
+    };
+
+    private static TaskFailureDetails? ToFailure(CoreFailure? failure) => failure is null
+        ? null
+        : new TaskFailureDetails(failure.ErrorType, failure.ErrorMessage, failure.StackTrace, ToFailure(failure.InnerFailure), null);
+}
