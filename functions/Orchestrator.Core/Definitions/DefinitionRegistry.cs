@@ -13,10 +13,9 @@ public sealed class DefinitionRegistry
 {
     private readonly FrozenDictionary<string, IReadOnlyList<RegisteredDefinition>> byName;
 
-    public DefinitionRegistry(IOptions<DefinitionOptions> options, ILogger<DefinitionRegistry> logger)
-        : this(Load(ResolveFolder(options.Value.DefinitionsPath), logger))
-    {
-    }
+    /// <summary>Loads every definition in the configured folder; throws with every problem found.</summary>
+    public static DefinitionRegistry FromFolder(IOptions<DefinitionOptions> options, ILogger<DefinitionRegistry> logger) =>
+        new(Load(ResolveFolder(options.Value.DefinitionsPath), logger));
 
     public DefinitionRegistry(IEnumerable<RegisteredDefinition> definitions)
     {

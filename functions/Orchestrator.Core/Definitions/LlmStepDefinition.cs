@@ -15,5 +15,6 @@ public sealed record LlmStepDefinition : StepDefinition
 
     public int? MaxTokens { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public override string Type => StepTypes.Llm;
 }

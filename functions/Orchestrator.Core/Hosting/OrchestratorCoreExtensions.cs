@@ -31,7 +31,7 @@ public static class OrchestratorCoreExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(CreateDataSource);
         services.AddSingleton<WorkflowStore>();
-        services.AddSingleton<DefinitionRegistry>();
+        services.AddSingleton(sp => DefinitionRegistry.FromFolder(sp.GetRequiredService<IOptions<DefinitionOptions>>(), sp.GetRequiredService<ILogger<DefinitionRegistry>>()));
         services.AddSingleton<WorkflowRuns>();
         services.AddSingleton<WorkflowHttpHandlers>();
         services.AddSingleton<DurableHttpApi>();
@@ -88,10 +88,12 @@ public static class OrchestratorCoreExtensions
     }
 
     /// <summary>Says at start which LLM provider is in use — loudly when it is the simulated one.</summary>
-    private sealed class StartupReport(IOptions<LlmOptions> llm, ILogger<StartupReport> logger) : IHostedService
+    private sealed class StartupReport(IOptions<LlmOptions> llm, DefinitionRegistry registry, ILogger<StartupReport> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            // Resolving the registry loads and validates every definition now, not at the first request.
+            _ = registry.Names;
             var options = llm.Value;
             if (options.EffectiveProvider == LlmOptions.Simulated)
             {

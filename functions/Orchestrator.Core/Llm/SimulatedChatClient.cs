@@ -13,7 +13,7 @@ public sealed class SimulatedChatClient(TimeSpan latency, TimeProvider timeProvi
 {
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var prompt = string.Join("\n", messages.Select(m => m.Text));
+        var prompt = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
         if (latency > TimeSpan.Zero)
         {
             await Task.Delay(latency, timeProvider, cancellationToken);

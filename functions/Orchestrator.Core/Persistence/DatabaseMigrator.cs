@@ -35,7 +35,7 @@ public sealed class DatabaseMigrator(
         try
         {
             var upgrader = DeployChanges.To
-                .PostgresqlDatabase(dataSource.ConnectionString)
+                .PostgresqlDatabase(options.Value.ConnectionString)
                 .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.EndsWith(".sql", StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .LogTo(new DbUpLog(logger))
@@ -58,7 +58,7 @@ public sealed class DatabaseMigrator(
 
     private async Task EnsureDatabaseExistsAsync(CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
         var database = builder.Database;
         if (string.IsNullOrEmpty(database) || database == "postgres")
         {

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real HTTP server speaking the OpenAI chat-completions wire format. It answers deterministically, counts
+/// requests per prompt, and can be told to delay, hold or reject prompts that contain a marker.
+/// </summary>
+public sealed class FakeOpenAiServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ConcurrentQueue<ReceivedRequest> received = new();
+    private readonly ConcurrentDictionary<string, Rule> rules = new(StringComparer.Ordinal);
+
+    private FakeOpenAiServer(WebApplication app) => this.app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IReadOnlyCollection<ReceivedRequest> Requests => received.ToArray();
+
+    public static async Task<FakeOpenAiServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeOpenAiServer(app);
+        app.MapPost("/v1/chat/completions", fake.HandleAsync);
+        await app.StartAsync();
+        fake.BaseUrl = app.Urls.First() + "/v1";
+        return fake;
+    }
+
+    /// <summary>Requests whose user prompt contains <paramref name="marker"/>.</summary>
+    public int CountContaining(string marker) => received.Count(r => r.Prompt.Contains(marker, StringComparison.Ordinal));
+
+    public IReadOnlyList<ReceivedRequest> Containing(string marker) => received.Where(r => r.Prompt.Contains(marker, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Prompts containing <paramref name="marker"/> wait <paramref name="delay"/> before the answer.</summary>
+    public void Delay(string marker, TimeSpan delay) => rules[marker] = new Rule(delay, null, null, null);
+
+    /// <summary>Prompts containing <paramref name="marker"/> get an HTTP error with an OpenAI error body.</summary>
+    public void Fail(string marker, int status, string message) => rules[marker] = new Rule(TimeSpan.Zero, status, message, null);
+
+    /// <summary>Prompts containing <paramref name="marker"/> wait until the returned gate is opened.</summary>
+    public TaskCompletionSource Hold(string marker)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rules[marker] = new Rule(TimeSpan.Zero, null, null, gate);
+        return gate;
+    }
+
+    public void Heal(string marker) => rules.TryRemove(marker, out _);
+
+    /// <summary>The deterministic answer the fake gives to a prompt.</summary>
+    public static string AnswerFor(string prompt) =>
+        "answer-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(prompt)))[..12].ToLowerInvariant();
+
+    public async Task<ReceivedRequest> WaitForAsync(string marker, int count = 1, TimeSpan? timeout = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var matches = Containing(marker);
+            if (matches.Count >= count)
+            {
+                return matches[count - 1];
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the fake LLM did not receive {count} request(s) containing '{marker}' in time; saw {CountContaining(marker)}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var rule in rules.Values)
+        {
+            rule.Gate?.TrySetResult();
+        }
+
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        var messages = body?["messages"]?.AsArray() ?? [];
+        var prompt = messages.LastOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"] switch
+        {
+            JsonValue v => v.GetValue<string>(),
+            JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>())),
+            _ => "",
+        };
+        var model = body?["model"]?.GetValue<string>() ?? "unknown";
+        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow));
+
+        var rule = rules.FirstOrDefault(r => prompt.Contains(r.Key, StringComparison.Ordinal)).Value;
+        if (rule is not null)
+        {
+            if (rule.Gate is not null)
+            {
+                await rule.Gate.Task.WaitAsync(context.RequestAborted);
+            }
+
+            if (rule.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(rule.Delay, context.RequestAborted);
+            }
+
+            if (rule.Status is { } status)
+            {
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new { error = new { message = rule.Message, type = "invalid_request_error", code = "fake_error" } });
+                return;
+            }
+        }
+
+        var answer = AnswerFor(prompt);
+        var promptTokens = prompt.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        await context.Response.WriteAsJsonAsync(new
+        {
+            id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..12],
+            @object = "chat.completion",
+            created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            model,
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = "stop" } },
+            usage = new { prompt_tokens = promptTokens, completion_tokens = 3, total_tokens = promptTokens + 3 },
+        });
+    }
+
+    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate);
+}
+
+/// <summary>One request the fake LLM received.</summary>
+public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At);

@@ -1,0 +1,80 @@
+using Npgsql;
+
+namespace Orchestrator.Server.Tests.Infrastructure;
+
+/// <summary>One fake LLM, one fresh database, one task hub and one Server process, shared by a test class.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public FakeOpenAiServer Llm { get; private set; } = null!;
+
+    public ServerProcess Server { get; private set; } = null!;
+
+    public OrchestratorApi Api { get; private set; } = null!;
+
+    public string Database { get; } = TestEnvironment.NewDatabase("orch_e2e");
+
+    public string TaskHub { get; } = "e2e" + Guid.NewGuid().ToString("N")[..10];
+
+    public async Task InitializeAsync()
+    {
+        Llm = await FakeOpenAiServer.StartAsync();
+        Server = new ServerProcess(Database, TaskHub, Llm.BaseUrl);
+        await Server.StartAsync();
+        Api = new OrchestratorApi(Server.BaseAddress);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+
+        if (Llm is not null)
+        {
+            await Llm.DisposeAsync();
+        }
+
+        await TestEnvironment.DropDatabaseAsync(Database);
+    }
+
+    public async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<List<Dictionary<string, object?>>> RowsAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<Dictionary<string, object?>>();
+        while (await reader.ReadAsync())
+        {
+            var row = new Dictionary<string, object?>();
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+}

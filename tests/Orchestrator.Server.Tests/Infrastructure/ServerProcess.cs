@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Orchestrator.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The Server run as its own OS process (as an operator runs it), so a test can kill it with SIGKILL and start it
+/// again on the same database, task hub and worker id.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> environment;
+    private readonly ConcurrentQueue<string> output = new();
+    private Process? process;
+
+    public ServerProcess(string postgres, string taskHub, string llmBaseUrl, IDictionary<string, string>? extra = null)
+    {
+        Port = FreePort();
+        environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Postgres__ConnectionString"] = postgres,
+            ["Durable__StorageConnectionString"] = TestEnvironment.Azurite,
+            ["Durable__TaskHubName"] = taskHub,
+            ["Durable__WorkerId"] = "e2e-" + taskHub,
+            ["Llm__Provider"] = "openai",
+            ["Llm__Endpoint"] = llmBaseUrl,
+            ["Llm__ApiKey"] = "test-key",
+            ["Llm__Model"] = "fake-model",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Logging__LogLevel__DurableTask"] = "Warning",
+            ["Logging__LogLevel__Azure"] = "Warning",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    public string Output => string.Join('\n', output);
+
+    public int? ProcessId => process?.Id;
+
+    public static string ServerAssembly
+    {
+        get
+        {
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0
+            var path = Path.Combine(TestEnvironment.RepositoryRoot, "functions", "Orchestrator.Server", "bin", configuration, "net10.0", "Orchestrator.Server.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("Build the Server first", path);
+        }
+    }
+
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet", [ServerAssembly])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(ServerAssembly)!,
+        };
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The Server exited with code {process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync("/health");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"The Server did not become healthy in time:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no draining — a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        process?.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,43 @@
+using Npgsql;
+
+namespace Orchestrator.Server.Tests.Infrastructure;
+
+/// <summary>Where the infrastructure started by scripts/infra-up.sh is (overridable by environment variables).</summary>
+public static class TestEnvironment
+{
+    public static string PostgresAdmin =>
+        Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
+
+    public static string Azurite => Environment.GetEnvironmentVariable("ORCH_TEST_AZURITE") ?? "UseDevelopmentStorage=true";
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.Functions.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("Orchestrator.Functions.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>A connection string to a fresh database of its own, for one test fixture.</summary>
+    public static string NewDatabase(string prefix)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = $"{prefix}_{Guid.NewGuid():N}"[..40] };
+        return builder.ConnectionString;
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(PostgresAdmin);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
