@@ -49,7 +49,7 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         return outcome.Kind switch
         {
             StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, "finished", outcome.Message!),
+            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => TypedResults.Accepted((string?)null),
         };
     }

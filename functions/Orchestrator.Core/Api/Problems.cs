@@ -34,12 +34,12 @@ public static class Problems
         type: TypeBase + "not-found",
         extensions: new Dictionary<string, object?> { ["id"] = id });
 
-    public static IResult Conflict(string id, string status, string message) => TypedResults.Problem(
+    public static IResult Conflict(string id, string? runStatus, string message) => TypedResults.Problem(
         title: "The run is not in a state that allows this.",
         detail: message,
         statusCode: StatusCodes.Status409Conflict,
         type: TypeBase + "conflict",
-        extensions: new Dictionary<string, object?> { ["id"] = id, ["status"] = status });
+        extensions: new Dictionary<string, object?> { ["id"] = id, ["runStatus"] = runStatus });
 
     public static IResult Unavailable(string message) => TypedResults.Problem(
         title: "The service cannot take this request now.",

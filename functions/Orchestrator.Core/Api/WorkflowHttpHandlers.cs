@@ -78,7 +78,7 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         return outcome.Kind switch
         {
             StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, "finished", outcome.Message!),
+            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => TypedResults.Ok(new { id, status = RunStatus.Cancelled, reason }),
         };
     }
@@ -89,7 +89,7 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         return outcome.Kind switch
         {
             StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, "not-retryable", outcome.Message!),
+            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => await AcceptedAsync(request, client, payloads, outcome),
         };
     }

@@ -47,7 +47,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
 
         if (!cancelled)
         {
-            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is already {previous}; only Pending or Running runs can be cancelled");
+            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is already {previous}; only Pending or Running runs can be cancelled", previous);
         }
 
         try
@@ -75,7 +75,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
 
         if (previous.Status is not (RunStatus.Failed or RunStatus.Cancelled))
         {
-            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is {previous.Status}; only Failed or Cancelled runs can be retried");
+            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is {previous.Status}; only Failed or Cancelled runs can be retried", previous.Status);
         }
 
         // One retry per run: asking twice returns the same new run.

@@ -53,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
             var path = Path.Combine(TestEnvironment.RepositoryRoot, "functions", "Orchestrator.Server", "bin", configuration, "net10.0", "Orchestrator.Server.dll");
             return File.Exists(path) ? path : throw new FileNotFoundException("Build the Server first", path);
         }
