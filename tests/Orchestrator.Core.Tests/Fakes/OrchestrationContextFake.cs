@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Microsoft.DurableTask;
+using Moq;
+using Orchestrator.Core.Workflows;
+
+namespace Orchestrator.Core.Tests.Fakes;
+
+/// <summary>
+/// A <see cref="TaskOrchestrationContext"/> whose activities are answered by the test, recording every call in
+/// order. Inputs are round-tripped through JSON, as the durable runtime would.
+/// </summary>
+public sealed class OrchestrationContextFake
+{
+    private readonly Mock<TaskOrchestrationContext> mock = new() { CallBase = true };
+    private readonly List<(string Name, object? Input, TaskOptions? Options)> calls = [];
+
+    public OrchestrationContextFake(DateTime? now = null)
+    {
+        mock.SetupGet(c => c.CurrentUtcDateTime).Returns(now ?? new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        mock.SetupGet(c => c.InstanceId).Returns("run-1");
+        mock.SetupGet(c => c.IsReplaying).Returns(false);
+        // Moq matches generic arguments by assignability and the last setup wins: the general one goes first.
+        mock.Setup(c => c.CallActivityAsync<object>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                calls.Add((name.Name, RoundTrip(input), options));
+                return Task.FromResult<object>(true);
+            });
+        mock.Setup(c => c.CallActivityAsync<StepResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                calls.Add((name.Name, RoundTrip(input), options));
+                return StepAnswer((LlmStepRequest)RoundTrip(input)!);
+            });
+    }
+
+    /// <summary>How LLM step activities answer; by default an echo of the rendered prompt.</summary>
+    public Func<LlmStepRequest, Task<StepResult>> StepAnswer { get; set; } =
+        request => Task.FromResult(new StepResult($"out({request.StepId})", 1, 1, 0m, "fake", Reused: false));
+
+    public TaskOrchestrationContext Object => mock.Object;
+
+    public IReadOnlyList<(string Name, object? Input, TaskOptions? Options)> Calls => calls;
+
+    public IEnumerable<LlmStepRequest> StepRequests => calls.Where(c => c.Name == WorkflowTaskNames.RunLlmStep).Select(c => (LlmStepRequest)c.Input!);
+
+    public FinishRunRequest? Finish => calls.Where(c => c.Name == WorkflowTaskNames.FinishRun).Select(c => (FinishRunRequest)c.Input!).SingleOrDefault();
+
+    private static object? RoundTrip(object? input) =>
+        input is null ? null : JsonSerializer.Deserialize(JsonSerializer.Serialize(input, input.GetType()), input.GetType());
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+using Npgsql;
+using Orchestrator.Core.Api;
+using Orchestrator.Core.Definitions;
+using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Workflows;
+using Orchestrator.Functions.Api;
+using Orchestrator.Functions.Workflows;
+
+namespace Orchestrator.Functions.Tests;
+
+/// <summary>The [Function] classes hand their triggers to Core unchanged.</summary>
+public sealed class FunctionWrappersTests
+{
+    [Fact]
+    public async Task The_orchestration_trigger_runs_the_core_orchestrator_on_its_input()
+    {
+        var context = new Mock<TaskOrchestrationContext> { CallBase = true };
+        var prompts = new List<string>();
+        context.SetupGet(c => c.CurrentUtcDateTime).Returns(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        context.Setup(c => c.GetInput<WorkflowRunInput>()).Returns(new WorkflowRunInput(
+            "run-9", """{"name":"w","steps":[{"id":"a","type":"llm","prompt":"hello {{ input.who }}"}]}""", """{"who":"world"}""", null));
+        context.Setup(c => c.CallActivityAsync<object>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        context.Setup(c => c.CallActivityAsync<StepResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                prompts.Add(((LlmStepRequest)input!).Prompt);
+                return Task.FromResult(new StepResult("hi!", 1, 1, 0m, "fake", false));
+            });
+
+        var result = await WorkflowTaskFunctions.RunOrchestratorAsync(context.Object);
+
+        Assert.Equal(["hello world"], prompts);
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal("\"hi!\"", result.OutputJson);
+    }
+
+    [Fact]
+    public async Task The_start_trigger_answers_a_bad_request_with_the_core_problem_and_schedules_nothing()
+    {
+        var client = new Mock<DurableTaskClient>("hub");
+        var store = new WorkflowStore(NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused"));
+        var handlers = new WorkflowHttpHandlers(
+            new WorkflowRuns(store, new DefinitionRegistry([]), NullLogger<WorkflowRuns>.Instance), store, Options.Create(new ApiOptions()));
+        var http = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
+        http.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("{\"definition\": 5}"));
+        http.Response.Body = new MemoryStream();
+
+        await new WorkflowFunctions(handlers).StartAsync(http.Request, client.Object, Mock.Of<FunctionContext>());
+
+        Assert.Equal(400, http.Response.StatusCode);
+        http.Response.Body.Position = 0;
+        var problem = JsonNode.Parse(await new StreamReader(http.Response.Body).ReadToEndAsync())!;
+        Assert.Equal("definition", problem["errors"]![0]!["path"]!.GetValue<string>());
+        client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+}

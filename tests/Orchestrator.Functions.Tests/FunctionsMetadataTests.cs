@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+
+namespace Orchestrator.Functions.Tests;
+
+/// <summary>The Functions build output declares every function with the trigger, methods and route the host needs.</summary>
+public sealed class FunctionsMetadataTests
+{
+    private static readonly Lazy<JsonArray> Metadata = new(() =>
+    {
+        var path = Path.Combine(FunctionsOutput, "functions.metadata");
+        Assert.True(File.Exists(path), $"functions.metadata not found at {path}");
+        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+    });
+
+    public static TheoryData<string, string, string?, string?> Expected => new()
+    {
+        { "WorkflowOrchestrator", "orchestrationTrigger", null, null },
+        { "RunLlmStep", "activityTrigger", null, null },
+        { "FinishRun", "activityTrigger", null, null },
+        { "StartWorkflow", "httpTrigger", "post", "v1/workflows" },
+        { "GetWorkflow", "httpTrigger", "get", "v1/workflows/{id}" },
+        { "CancelWorkflow", "httpTrigger", "post", "v1/workflows/{id}/cancel" },
+        { "RetryWorkflow", "httpTrigger", "post", "v1/workflows/{id}/retry" },
+        { "Health", "httpTrigger", "get", "health" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void Each_function_is_declared_with_its_trigger_and_route(string name, string trigger, string? method, string? route)
+    {
+        var function = Metadata.Value.SingleOrDefault(f => f!["name"]!.GetValue<string>() == name);
+        Assert.True(function is not null, $"{name} is missing from functions.metadata");
+        var bindings = function!["bindings"]!.AsArray();
+        var triggerBinding = bindings.Single(b => b!["type"]!.GetValue<string>() == trigger)!;
+        Assert.Equal("In", triggerBinding["direction"]!.GetValue<string>());
+        if (route is not null)
+        {
+            Assert.Equal(route, triggerBinding["route"]!.GetValue<string>());
+            Assert.Equal([method], triggerBinding["methods"]!.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()));
+            Assert.Equal("anonymous", triggerBinding["authLevel"]!.GetValue<string>().ToLowerInvariant());
+            Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
+        }
+    }
+
+    [Fact]
+    public void Http_triggers_that_start_or_stop_runs_get_a_durable_client()
+    {
+        foreach (var name in new[] { "StartWorkflow", "CancelWorkflow", "RetryWorkflow" })
+        {
+            var function = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == name)!;
+            Assert.Contains(function["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "durableClient");
+        }
+    }
+
+    [Fact]
+    public void No_function_is_declared_that_the_product_does_not_know()
+    {
+        var known = Expected.Select(row => (string)row[0]).ToHashSet();
+        Assert.All(Metadata.Value, f => Assert.Contains(f!["name"]!.GetValue<string>(), known));
+    }
+
+    [Fact]
+    public void The_build_output_carries_host_json_and_the_worker_configuration()
+    {
+        Assert.True(File.Exists(Path.Combine(FunctionsOutput, "host.json")));
+        Assert.True(File.Exists(Path.Combine(FunctionsOutput, "worker.config.json")));
+        Assert.True(File.Exists(Path.Combine(FunctionsOutput, "definitions", "summarize-classify.yaml")));
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsOutput, "host.json")))!;
+        Assert.Equal("2.0", host["version"]!.GetValue<string>());
+        Assert.Equal("api", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+    }
+
+    private static string FunctionsOutput
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            var configuration = dir.Parent!.Name;
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.Functions.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return Path.Combine(dir!.FullName, "functions", "Orchestrator.Functions", "bin", configuration, "net10.0");
+        }
+    }
+}
