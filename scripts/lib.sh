@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/infra-up.sh, scripts/infra-down.sh and scripts/test.sh.
+# Sourced, never executed. Callers run with `set -euo pipefail`.
+
+# Repository root, resolved from this file's location so the scripts work from any cwd.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+INFRA_DIR="$REPO_ROOT/.infra"
+
+PG_PRIMARY_PORT="${PG_PRIMARY_PORT:-5432}"
+PG_REPLICA_PORT="${PG_REPLICA_PORT:-5433}"
+PG_SUPERUSER=postgres
+PG_SUPERUSER_PASSWORD=postgres
+PG_REPL_USER=replicator
+PG_REPL_PASSWORD=replicator
+PG_REPL_SLOT=replica1
+PG_APP_DB=workflows
+# libpq's compiled-in default socket directory on Debian; `psql -U postgres -d workflows` without -h uses it.
+PG_DEFAULT_SOCKET_DIR=/var/run/postgresql
+
+AZURITE_DIR="$REPO_ROOT/scripts/azurite"
+AZURITE_BIN="$AZURITE_DIR/node_modules/.bin/azurite"
+AZURITE_DATA="$INFRA_DIR/azurite"
+AZURITE_LOG="$INFRA_DIR/azurite.log"
+AZURITE_PIDFILE="$INFRA_DIR/azurite.pid"
+AZURITE_PORTS=(10000 10001 10002)
+
+export LC_ALL=C.UTF-8
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- PostgreSQL location ----------------------------------------------------------------------------------------
+# PostgreSQL runs as the `postgres` OS user, so its data directories must be reachable by that user.
+# Default: keep everything under the repository in .infra/ (gitignored). That requires every parent directory of the
+# repository to be searchable by "others" (true for /work/... and /tmp/...). We do NOT chmod parent directories
+# (changing e.g. /root's mode would be a surprising side effect); when the repository is not reachable by `postgres`,
+# or when the path is so long that a Unix socket path inside it would exceed the 107-byte sun_path limit, the
+# PostgreSQL files go to /var/lib/llm-orchestrator/<hash of the repo path> instead, and .infra/postgres is a symlink
+# pointing there. The choice is a pure function of the repo path and its permissions, so infra-down finds the same place.
+pg_base_dir() {
+  local candidate="$INFRA_DIR"
+  local probe="$candidate/pg-sock/.s.PGSQL.${PG_REPLICA_PORT}.lock"
+  if ((${#probe} <= 100)) && pg_user_can_reach "$REPO_ROOT"; then
+    printf '%s\n' "$candidate"
+  else
+    local h
+    h="$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+    printf '%s\n' "/var/lib/llm-orchestrator/$h"
+  fi
+}
+
+# True when the postgres user can search (traverse) directory $1, i.e. every parent is searchable too.
+pg_user_can_reach() {
+  (cd / && runuser -u postgres -- test -x "$1") 2>/dev/null
+}
+
+pg_bin_dir() {
+  local d
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
+  [[ -n "$d" && -x "$d/initdb" ]] || return 1
+  printf '%s\n' "$d"
+}
+
+# Run a PostgreSQL server tool as the postgres OS user (initdb/pg_ctl refuse root), from / so the tool can chdir.
+# fd 9 is infra-up.sh's flock; close it so a daemon started here (postmaster) never inherits and holds the lock.
+as_postgres() {
+  (cd / && runuser -u postgres -- env LC_ALL=C.UTF-8 "$@") 9>&-
+}
+
+# --- ports / processes ------------------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Describe who listens on 127.0.0.1/0.0.0.0:$1 (for "refusing" messages). Tries `ss -ltnp`, then the socket inode
+# in /proc/net/tcp{,6} matched against /proc/*/fd (ss may not report processes in some sandboxes).
+port_owner() {
+  local port="$1" line="" pid="" inode="" hexport fd
+  if command -v ss >/dev/null 2>&1; then
+    line="$(ss -H -ltnp "sport = :$port" 2>/dev/null | head -n1 || true)"
+    pid="$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line" | head -n1)"
+  fi
+  if [[ -z "$pid" ]]; then
+    hexport="$(printf '%04X' "$port")"
+    inode="$(awk -v p=":$hexport" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10; exit }' \
+      /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)"
+    if [[ -n "$inode" && "$inode" != 0 ]]; then
+      for fd in /proc/[0-9]*/fd/*; do
+        if [[ "$(readlink "$fd" 2>/dev/null)" == "socket:[$inode]" ]]; then
+          pid="${fd#/proc/}"; pid="${pid%%/*}"; break
+        fi
+      done
+    fi
+  fi
+  if [[ -n "$pid" && -r "/proc/$pid/cmdline" ]]; then
+    printf 'pid %s: %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-300)"
+  elif [[ -n "$line" ]]; then
+    printf '%s\n' "$line"
+  else
+    printf 'an unidentified process (not visible to ss or /proc)\n'
+  fi
+}
+
+pid_alive() { [[ -n "${1:-}" && "$1" =~ ^[0-9]+$ ]] && kill -0 "$1" 2>/dev/null; }
+
+pid_cmdline_has() {
+  local pid="$1" needle="$2"
+  [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$needle"
+}
+
+# PID of the postmaster running on data directory $1, or empty. Uses postmaster.pid plus a liveness check.
+pg_running_pid() {
+  local dir="$1" pid
+  [[ -f "$dir/postmaster.pid" ]] || return 0
+  pid="$(head -n1 "$dir/postmaster.pid" 2>/dev/null || true)"
+  if pid_alive "$pid" && pid_cmdline_has "$pid" postgres; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+# Port recorded in postmaster.pid (line 4).
+pg_running_port() { sed -n 4p "$1/postmaster.pid" 2>/dev/null || true; }

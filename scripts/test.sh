@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Run the whole test suite against local infrastructure.
+#   1. scripts/infra-up.sh (PostgreSQL primary 5432 + streaming replica 5433, Azurite 10000-10002); skip with
+#      ORCH_TEST_SKIP_INFRA=1 when the ORCH_TEST_* variables point at infrastructure managed elsewhere.
+#   2. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
+#   3. Prints "N passed, N failed[, N skipped]" summed over all test projects.
+# Exit status is non-zero when dotnet test fails or when no test ran at all.
+# Extra arguments go to dotnet test, e.g.: scripts/test.sh --filter "FullyQualifiedName~Persistence"
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Connection settings read by the tests; the defaults match scripts/infra-up.sh.
+export ORCH_TEST_POSTGRES="${ORCH_TEST_POSTGRES:-Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Username=postgres;Password=postgres;Database=postgres}"
+export ORCH_TEST_POSTGRES_REPLICA="${ORCH_TEST_POSTGRES_REPLICA:-Host=127.0.0.1;Port=$PG_REPLICA_PORT;Username=postgres;Password=postgres;Database=postgres}"
+export ORCH_TEST_AZURITE="${ORCH_TEST_AZURITE:-UseDevelopmentStorage=true}"
+
+if [[ "${ORCH_TEST_SKIP_INFRA:-0}" != 1 ]]; then
+  bash "$REPO_ROOT/scripts/infra-up.sh"
+fi
+
+RESULTS_DIR="$INFRA_DIR/test-results"
+rm -rf "$RESULTS_DIR"
+mkdir -p "$RESULTS_DIR"
+
+cd "$REPO_ROOT"
+# Default TRX file names are unique per test project (a fixed LogFileName would be overwritten by each project).
+rc=0
+dotnet test Orchestrator.Functions.sln --logger trx --results-directory "$RESULTS_DIR" "$@" </dev/null || rc=$?
+
+# Sum the <Counters> of every TRX file. failed = failed + error + timeout + aborted; skipped = the rest of total
+# (xUnit's skipped tests are counted in total but not in executed).
+passed=0 failed=0 skipped=0 files=0
+attr() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2"; }
+while IFS= read -r -d '' trx; do
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1 || true)"
+  [[ -n "$counters" ]] || continue
+  files=$((files + 1))
+  t="$(attr total "$counters")"; p="$(attr passed "$counters")"
+  f=$(($(attr failed "$counters") + $(attr error "$counters") + $(attr timeout "$counters") + $(attr aborted "$counters")))
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + t - p - f))
+done < <(find "$RESULTS_DIR" -name '*.trx' -print0)
+
+summary="$passed passed, $failed failed"
+((skipped > 0)) && summary+=", $skipped skipped"
+echo
+echo "$summary"
+
+if ((rc != 0)); then
+  log "dotnet test failed (exit code $rc); TRX results in $RESULTS_DIR ($files file(s))"
+  exit "$rc"
+fi
+if ((passed + failed == 0)); then
+  log "no tests ran (found $files TRX file(s) in $RESULTS_DIR); treating as failure"
+  exit 1
+fi
+if ((failed > 0)); then
+  log "$failed test(s) failed although dotnet test exited 0"
+  exit 1
+fi
