@@ -50,10 +50,14 @@ stop_pg() {
   fi
 }
 
+stopped_any=0
 for base in "${BASES[@]}"; do
+  [[ -d "$base/pg-primary" || -d "$base/pg-replica" ]] || continue
   stop_pg "$base/pg-replica" "postgres replica"
   stop_pg "$base/pg-primary" "postgres primary"
+  stopped_any=1
 done
+((stopped_any)) || printf 'postgres: no data directories for this checkout\n'
 
 stop_azurite() {
   local pid="" i
@@ -89,6 +93,7 @@ if ((PURGE)); then
   printf 'purged %s\n' "$INFRA_DIR"
   if [[ -d "$FALLBACK_BASE" ]]; then
     rm -rf "$FALLBACK_BASE"
+    rmdir --ignore-fail-on-non-empty "$(dirname "$FALLBACK_BASE")"
     printf 'purged %s\n' "$FALLBACK_BASE"
   fi
 fi

@@ -7,6 +7,8 @@
 # Superuser postgres/postgres (password over TCP, trust over local sockets); role replicator/replicator.
 # Must run as root (PostgreSQL server processes run as the `postgres` OS user through runuser).
 # Stop with scripts/infra-down.sh (add --purge to delete the data).
+# Ports can be moved with ORCH_INFRA_PG_PORT, ORCH_INFRA_PG_REPLICA_PORT, ORCH_INFRA_AZURITE_{BLOB,QUEUE,TABLE}_PORT
+# (pass the same values to infra-down.sh/test.sh); the header above describes the defaults.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -138,8 +140,9 @@ psql_at() {
 }
 
 pg_start() {
-  local dir="$1" logfile="$2" what="$3"
-  if ! as_postgres "$PGBIN/pg_ctl" -D "$dir" -l "$logfile" -w -t 120 -s start >/dev/null; then
+  local dir="$1" logfile="$2" what="$3" port="$4"
+  # -p on the command line wins over the port written into the configuration at creation time.
+  if ! as_postgres "$PGBIN/pg_ctl" -D "$dir" -l "$logfile" -o "-p $port" -w -t 120 -s start >/dev/null; then
     tail -n 30 "$logfile" >&2 || true
     die "failed to start $what (log: $logfile)"
   fi
@@ -254,7 +257,7 @@ ensure_primary() {
     check_data_version "$PG_PRIMARY_DIR"
     PRIMARY_STATE="started"
   fi
-  pg_start "$PG_PRIMARY_DIR" "$PG_LOG_DIR/primary.log" "PostgreSQL primary"
+  pg_start "$PG_PRIMARY_DIR" "$PG_LOG_DIR/primary.log" "PostgreSQL primary" "$PG_PRIMARY_PORT"
   pg_wait_ready "$PG_PRIMARY_PORT" "primary"
 }
 
@@ -371,7 +374,7 @@ ensure_replica() {
     if [[ -z "$(pg_running_pid "$PG_REPLICA_DIR")" ]]; then
       claim_pg_port "$PG_REPLICA_PORT" "PostgreSQL replica"
       check_data_version "$PG_REPLICA_DIR"
-      pg_start "$PG_REPLICA_DIR" "$PG_LOG_DIR/replica.log" "PostgreSQL replica"
+      pg_start "$PG_REPLICA_DIR" "$PG_LOG_DIR/replica.log" "PostgreSQL replica" "$PG_REPLICA_PORT"
     fi
     pg_wait_ready "$PG_REPLICA_PORT" "replica"
 

@@ -6,8 +6,10 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 INFRA_DIR="$REPO_ROOT/.infra"
 
-PG_PRIMARY_PORT="${PG_PRIMARY_PORT:-5432}"
-PG_REPLICA_PORT="${PG_REPLICA_PORT:-5433}"
+# Ports can be moved (e.g. to run a second checkout side by side); tests then need matching ORCH_TEST_* values,
+# which scripts/test.sh derives from these.
+PG_PRIMARY_PORT="${ORCH_INFRA_PG_PORT:-5432}"
+PG_REPLICA_PORT="${ORCH_INFRA_PG_REPLICA_PORT:-5433}"
 PG_SUPERUSER=postgres
 PG_SUPERUSER_PASSWORD=postgres
 PG_REPL_USER=replicator
@@ -22,7 +24,7 @@ AZURITE_BIN="$AZURITE_DIR/node_modules/.bin/azurite"
 AZURITE_DATA="$INFRA_DIR/azurite"
 AZURITE_LOG="$INFRA_DIR/azurite.log"
 AZURITE_PIDFILE="$INFRA_DIR/azurite.pid"
-AZURITE_PORTS=(10000 10001 10002)
+AZURITE_PORTS=("${ORCH_INFRA_AZURITE_BLOB_PORT:-10000}" "${ORCH_INFRA_AZURITE_QUEUE_PORT:-10001}" "${ORCH_INFRA_AZURITE_TABLE_PORT:-10002}")
 
 export LC_ALL=C.UTF-8
 
