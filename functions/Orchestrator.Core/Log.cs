@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(1007, LogLevel.Information, "Loaded workflow definition {Definition} from {Path}")]
     public static partial void DefinitionLoaded(ILogger logger, string definition, string path);
 
+    [LoggerMessage(1008, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}]: reply did not match the output schema; repair {Repair}: {Problems}")]
+    public static partial void StructuredOutputRepair(ILogger logger, string runId, string stepId, int iteration, int repair, string problems);
+
     [LoggerMessage(2000, LogLevel.Warning, "LLM provider {Provider} answered HTTP {Status}: {Message}")]
     public static partial void LlmCallFailed(ILogger logger, string provider, int status, string message);
 

@@ -55,7 +55,7 @@ public sealed class FunctionWrappersTests
         http.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("{\"definition\": 5}"));
         http.Response.Body = new MemoryStream();
 
-        await new WorkflowFunctions(handlers).StartAsync(http.Request, client.Object, Mock.Of<FunctionContext>());
+        await new WorkflowFunctions(handlers, new DefinitionHttpHandlers(new DefinitionRegistry([]))).StartAsync(http.Request, client.Object, Mock.Of<FunctionContext>());
 
         Assert.Equal(400, http.Response.StatusCode);
         http.Response.Body.Position = 0;

@@ -17,6 +17,10 @@ public sealed class FunctionsMetadataTests
         { "WorkflowOrchestrator", "orchestrationTrigger", null, null },
         { "RunLlmStep", "activityTrigger", null, null },
         { "FinishRun", "activityTrigger", null, null },
+        { "RecordStep", "activityTrigger", null, null },
+        { "RaiseWorkflowEvent", "httpTrigger", "post", "v1/workflows/{id}/events/{name}" },
+        { "ListDefinitions", "httpTrigger", "get", "v1/definitions" },
+        { "GetDefinition", "httpTrigger", "get", "v1/definitions/{name}" },
         { "StartWorkflow", "httpTrigger", "post", "v1/workflows" },
         { "GetWorkflow", "httpTrigger", "get", "v1/workflows/{id}" },
         { "CancelWorkflow", "httpTrigger", "post", "v1/workflows/{id}/cancel" },
@@ -45,7 +49,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Http_triggers_that_start_or_stop_runs_get_a_durable_client()
     {
-        foreach (var name in new[] { "StartWorkflow", "CancelWorkflow", "RetryWorkflow" })
+        foreach (var name in new[] { "StartWorkflow", "CancelWorkflow", "RetryWorkflow", "RaiseWorkflowEvent" })
         {
             var function = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == name)!;
             Assert.Contains(function["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "durableClient");

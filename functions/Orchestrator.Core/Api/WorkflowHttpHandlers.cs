@@ -94,6 +94,38 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         };
     }
 
+    /// <summary>Delivers an external event (an approval decision) to a running workflow that declares it.</summary>
+    public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string name, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var run = await store.GetRunAsync(id, cancellationToken);
+        if (run is null)
+        {
+            return Problems.NotFound(id);
+        }
+
+        var declared = Definitions.DefinitionJson.Deserialize(run.DefinitionJson).Steps
+            .OfType<Definitions.ApprovalStepDefinition>().Select(a => a.EventName).ToList();
+        if (!declared.Contains(name))
+        {
+            var expected = declared.Count == 0 ? "this workflow waits for no events" : "it waits for: " + string.Join(", ", declared);
+            return Problems.BadRequest("name", $"unknown event '{name}'{Definitions.Suggestions.Hint(name, declared)}; {expected}");
+        }
+
+        if (RunStatus.IsTerminal(run.Status))
+        {
+            return Problems.Conflict(id, run.Status, $"run {id} is {run.Status}; it takes no more events");
+        }
+
+        await client.RaiseEventAsync(id, name, body, cancellationToken);
+        return TypedResults.Accepted((string?)null, new { id, @event = name });
+    }
+
     private static async Task<IResult> AcceptedAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, StartOutcome outcome)
     {
         switch (outcome.Kind)

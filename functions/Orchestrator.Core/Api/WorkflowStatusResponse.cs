@@ -21,12 +21,13 @@ public sealed record WorkflowStatusResponse(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastCheckpoint,
     DateTimeOffset? CompletedAt,
+    IReadOnlyList<WaitView> WaitingFor,
     IReadOnlyList<StepView> Steps)
 {
     public static WorkflowStatusResponse From(WorkflowRunRecord run, IReadOnlyList<WorkflowStepRecord> steps, IReadOnlyList<string> retries)
     {
         var total = DefinitionJson.Deserialize(run.DefinitionJson).Steps.Count;
-        var finished = steps.Count(s => s.Iteration == 0 && s.Status is Workflows.StepStatus.Completed or Workflows.StepStatus.Skipped);
+        var finished = steps.Count(s => !s.StepId.Contains('.', StringComparison.Ordinal) && Workflows.StepStatus.IsFinished(s.Status));
         return new WorkflowStatusResponse(
             run.Id,
             $"{run.DefinitionName}@{run.DefinitionVersion}",
@@ -43,6 +44,9 @@ public sealed record WorkflowStatusResponse(
             run.UpdatedAt,
             run.LastCheckpoint,
             run.CompletedAt,
+            run.Status is Workflows.RunStatus.Running or Workflows.RunStatus.Pending
+                ? steps.Where(s => s.Status == Workflows.StepStatus.Waiting).Select(s => new WaitView(s.StepId, s.WaitEvent ?? s.StepId, s.StartedAt, s.WaitUntil)).ToList()
+                : [],
             steps.Select(StepView.From).ToList());
     }
 }
@@ -53,14 +57,17 @@ public sealed record ProgressView(int Completed, int Total);
 /// <summary>Tokens spent by the run's own calls (reused steps are not counted again).</summary>
 public sealed record TokensView(long Input, long Output);
 
-/// <summary>One step execution as the API shows it.</summary>
+/// <summary>An approval the run is waiting for: the event that decides it and when it times out.</summary>
+public sealed record WaitView(string Step, string Event, DateTimeOffset? Since, DateTimeOffset? TimeoutAt);
+
+/// <summary>One step execution as the API shows it (LLM text as a string, other outputs as JSON).</summary>
 public sealed record StepView(
     string Id,
     int Iteration,
     string Type,
     string Status,
     int Attempt,
-    string? Output,
+    JsonNode? Output,
     string? Provider,
     string? Model,
     TokensView Tokens,
@@ -72,6 +79,27 @@ public sealed record StepView(
     string? ReusedFrom)
 {
     public static StepView From(WorkflowStepRecord s) => new(
-        s.StepId, s.Iteration, s.StepType, s.Status, s.Attempt, s.Output, s.Provider, s.Model,
+        s.StepId, s.Iteration, s.StepType, s.Status, s.Attempt, OutputOf(s), s.Provider, s.Model,
         new TokensView(s.TokensIn, s.TokensOut), s.CostUsd, s.LatencyMs, s.StartedAt, s.CompletedAt, s.Error, s.ReusedFrom);
+
+    private static JsonNode? OutputOf(WorkflowStepRecord s)
+    {
+        if (s.Output is null)
+        {
+            return null;
+        }
+
+        if (s.StepType != StepTypes.Llm)
+        {
+            try
+            {
+                return JsonNode.Parse(s.Output);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+        }
+
+        return JsonValue.Create(s.Output);
+    }
 }

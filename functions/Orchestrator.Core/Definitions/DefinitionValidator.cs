@@ -15,6 +15,7 @@ public static class DefinitionValidator
     private static readonly Lazy<JsonSchema> Schema = new(LoadSchema);
 
     private static readonly string[] Roots = ["input", "steps", "run"];
+    private static readonly string[] MapRoots = ["input", "steps", "run", "item", "index"];
 
     public static WorkflowDefinition Validate(JsonNode? node)
     {
@@ -101,49 +102,126 @@ public static class DefinitionValidator
 
     private static void CheckSteps(WorkflowDefinition definition, List<DefinitionError> errors)
     {
-        var allIds = definition.Steps.Select(s => s.Id).ToList();
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var inputProperties = DeclaredInputProperties(definition.Input);
+        var earlier = new HashSet<string>(StringComparer.Ordinal);
+        CheckStepList(definition.Steps, "steps", earlier, definition.Steps.Select(s => s.Id).ToList(), inputProperties, inMap: false, errors);
 
-        for (var i = 0; i < definition.Steps.Count; i++)
+        if (definition.Output is not null)
         {
-            var step = definition.Steps[i];
-            var path = $"steps[{i}]";
+            var scope = new TemplateScope(null, definition.Steps.Select(s => s.Id).ToList(), earlier, inputProperties, InMap: false);
+            foreach (var (template, path) in OutputTemplates.Strings(definition.Output, "output"))
+            {
+                CheckTemplate(template, path, scope, errors);
+            }
+        }
+    }
+
+    /// <summary>Checks steps in order; <paramref name="earlier"/> grows as each step becomes visible to the next.</summary>
+    private static void CheckStepList(
+        IReadOnlyList<StepDefinition> steps, string listPath, HashSet<string> earlier, IReadOnlyList<string> visibleIds,
+        HashSet<string>? inputProperties, bool inMap, List<DefinitionError> errors)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            var path = $"{listPath}[{i}]";
             if (seen.TryGetValue(step.Id, out var first))
             {
-                errors.Add(new DefinitionError($"{path}.id", $"duplicate step id '{step.Id}' (first used by steps[{first}])"));
+                errors.Add(new DefinitionError($"{path}.id", $"duplicate step id '{step.Id}' (first used by {listPath}[{first}])"));
             }
             else
             {
                 seen[step.Id] = i;
             }
 
-            var scope = new TemplateScope(step.Id, i, allIds, seen.Keys.ToHashSet(StringComparer.Ordinal), inputProperties);
-            if (step.When is not null)
-            {
-                CheckTemplate("{% if " + step.When + " %}{% endif %}", $"{path}.when", scope, errors);
-            }
+            CheckStep(step, path, earlier, visibleIds, inputProperties, inMap, errors);
+            earlier.Add(step.Id);
+        }
+    }
 
-            switch (step)
-            {
-                case LlmStepDefinition llm:
-                    CheckTemplate(llm.Prompt, $"{path}.prompt", scope, errors);
-                    if (llm.System is not null)
-                    {
-                        CheckTemplate(llm.System, $"{path}.system", scope, errors);
-                    }
-
-                    break;
-            }
+    private static void CheckStep(
+        StepDefinition step, string path, HashSet<string> earlier, IReadOnlyList<string> visibleIds,
+        HashSet<string>? inputProperties, bool inMap, List<DefinitionError> errors)
+    {
+        var scope = new TemplateScope(step.Id, visibleIds, earlier, inputProperties, inMap);
+        if (step.When is not null)
+        {
+            CheckTemplate("{% if " + step.When + " %}{% endif %}", $"{path}.when", scope, errors);
         }
 
-        if (definition.Output is not null)
+        switch (step)
         {
-            var scope = new TemplateScope(null, definition.Steps.Count, allIds, allIds.ToHashSet(StringComparer.Ordinal), inputProperties);
-            foreach (var (template, path) in OutputTemplates.Strings(definition.Output, "output"))
-            {
-                CheckTemplate(template, path, scope, errors);
-            }
+            case LlmStepDefinition llm:
+                CheckTemplate(llm.Prompt, $"{path}.prompt", scope, errors);
+                if (llm.System is not null)
+                {
+                    CheckTemplate(llm.System, $"{path}.system", scope, errors);
+                }
+
+                if (llm.Output is not null)
+                {
+                    CheckSchema(llm.Output.Schema, $"{path}.output.schema", errors);
+                }
+
+                break;
+            case TransformStepDefinition transform:
+                if (transform.Template is not null)
+                {
+                    CheckTemplate(transform.Template, $"{path}.template", scope, errors);
+                }
+
+                foreach (var (template, valuePath) in OutputTemplates.Strings(transform.Value, $"{path}.value"))
+                {
+                    CheckTemplate(template, valuePath, scope, errors);
+                }
+
+                break;
+            case ApprovalStepDefinition approval:
+                if (approval.Message is not null)
+                {
+                    CheckTemplate(approval.Message, $"{path}.message", scope, errors);
+                }
+
+                break;
+            case MapStepDefinition map:
+                CheckTemplate("{{ " + map.Items + " }}", $"{path}.items", scope, errors);
+                if (map.Body.Count == 0)
+                {
+                    errors.Add(new DefinitionError(path, "a map needs 'step' or 'steps'"));
+                    break;
+                }
+
+                // Nested steps see the steps before the map, their earlier siblings, item and index.
+                var nestedEarlier = new HashSet<string>(earlier, StringComparer.Ordinal);
+                var nestedVisible = visibleIds.Concat(map.Body.Select(s => s.Id)).Where(id => id != map.Id).ToList();
+                if (map.Steps is not null)
+                {
+                    foreach (var clash in map.Steps.Where(s => visibleIds.Contains(s.Id)))
+                    {
+                        errors.Add(new DefinitionError($"{path}.steps[{map.Steps.ToList().IndexOf(clash)}].id", $"'{clash.Id}' is already a top-level step id"));
+                    }
+
+                    CheckStepList(map.Steps, $"{path}.steps", nestedEarlier, nestedVisible, inputProperties, inMap: true, errors);
+                }
+                else
+                {
+                    CheckStep(map.Body[0], $"{path}.step", nestedEarlier, nestedVisible, inputProperties, inMap: true, errors);
+                }
+
+                break;
+        }
+    }
+
+    private static void CheckSchema(JsonObject schema, string path, List<DefinitionError> errors)
+    {
+        try
+        {
+            InputSchemas.Build(schema);
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or JsonException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            errors.Add(new DefinitionError(path, $"is not a valid JSON Schema: {ex.Message}"));
         }
     }
 
@@ -175,9 +253,12 @@ public static class DefinitionValidator
             return null;
         }
 
-        if (!Roots.Contains(root))
+        var roots = scope.InMap ? MapRoots : Roots;
+        if (!roots.Contains(root))
         {
-            return $"unknown variable {root}{Suggestions.Hint(root, Roots)}";
+            return root is "item" or "index"
+                ? $"{root} is only defined inside a map's nested steps"
+                : $"unknown variable {root}{Suggestions.Hint(root, roots)}";
         }
 
         if (root == "steps")
@@ -188,7 +269,7 @@ public static class DefinitionValidator
             }
 
             var id = reference[1];
-            if (!scope.AllIds.Contains(id))
+            if (!scope.VisibleIds.Contains(id))
             {
                 return $"unknown variable steps.{id}{Suggestions.Hint(id, scope.Earlier, "steps.")}";
             }
@@ -203,9 +284,9 @@ public static class DefinitionValidator
                 return $"steps.{id} refers to a step that runs later (steps run in order, so this would be a cycle)";
             }
 
-            if (reference.Count > 2 && reference[2] is not ("output" or "status"))
+            if (reference.Count > 2 && reference[2] is not ("output" or "status" or "failures"))
             {
-                return $"unknown variable steps.{id}.{reference[2]} (a step exposes output and status)";
+                return $"unknown variable steps.{id}.{reference[2]} (a step exposes output, status and, for a map, failures)";
             }
         }
         else if (root == "input" && reference.Count > 1 && scope.InputProperties is { } properties && !properties.Contains(reference[1]))
@@ -247,10 +328,10 @@ public static class DefinitionValidator
 
     private sealed record TemplateScope(
         string? CurrentId,
-        int Index,
-        IReadOnlyList<string> AllIds,
+        IReadOnlyList<string> VisibleIds,
         IReadOnlySet<string> Earlier,
-        IReadOnlySet<string>? InputProperties)
+        IReadOnlySet<string>? InputProperties,
+        bool InMap)
     {
         public IReadOnlySet<string> Earlier { get; } = CurrentId is null ? Earlier : Earlier.Where(id => id != CurrentId).ToHashSet(StringComparer.Ordinal);
     }

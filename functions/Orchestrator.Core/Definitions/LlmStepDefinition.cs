@@ -15,6 +15,9 @@ public sealed record LlmStepDefinition : StepDefinition
 
     public int? MaxTokens { get; init; }
 
+    /// <summary>Structured output: the reply must be JSON satisfying <see cref="LlmOutputDefinition.Schema"/>.</summary>
+    public LlmOutputDefinition? Output { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public override string Type => StepTypes.Llm;
 }

@@ -34,6 +34,7 @@ public static class OrchestratorCoreExtensions
         services.AddSingleton(sp => DefinitionRegistry.FromFolder(sp.GetRequiredService<IOptions<DefinitionOptions>>(), sp.GetRequiredService<ILogger<DefinitionRegistry>>()));
         services.AddSingleton<WorkflowRuns>();
         services.AddSingleton<WorkflowHttpHandlers>();
+        services.AddSingleton<DefinitionHttpHandlers>();
         services.AddSingleton<DurableHttpApi>();
         services.AddSingleton<LlmGateway>();
         foreach (var (_, type) in DurableTasks.Activities)

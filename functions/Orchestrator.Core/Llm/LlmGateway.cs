@@ -63,7 +63,21 @@ public sealed class LlmGateway : IDisposable
         }
 
         messages.Add(new ChatMessage(ChatRole.User, request.Prompt));
+        foreach (var (role, text) in request.Conversation)
+        {
+            messages.Add(new ChatMessage(role == "assistant" ? ChatRole.Assistant : ChatRole.User, text));
+        }
+
         var chatOptions = new ChatOptions { ModelId = model, MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
+        if (request.JsonSchema is not null)
+        {
+            chatOptions.ResponseFormat = options.StructuredOutput switch
+            {
+                StructuredOutputMode.JsonObject => ChatResponseFormat.Json,
+                StructuredOutputMode.None => null,
+                _ => ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse(request.JsonSchema).RootElement.Clone(), "output"),
+            };
+        }
 
         await concurrency.WaitAsync(cancellationToken);
         try

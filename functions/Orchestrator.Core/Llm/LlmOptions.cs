@@ -49,6 +49,13 @@ public sealed class LlmOptions
     [Range(0, 1000)]
     public decimal OutputCostPer1K { get; set; }
 
+    /// <summary>How a step's output schema is requested: <c>JsonSchema</c> (response_format json_schema), <c>JsonObject</c> (json_object), <c>None</c> (prompt only).</summary>
+    public StructuredOutputMode StructuredOutput { get; set; } = StructuredOutputMode.JsonSchema;
+
+    /// <summary>How many times an invalid structured reply is sent back with its validation errors before the step fails.</summary>
+    [Range(0, 10)]
+    public int StructuredOutputRepairs { get; set; } = 2;
+
     public const string OpenAi = "openai";
     public const string Simulated = "simulated";
 

@@ -18,4 +18,6 @@ public sealed record WorkflowStepRecord(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
     string? Error,
-    string? ReusedFrom);
+    string? ReusedFrom,
+    string? WaitEvent = null,
+    DateTimeOffset? WaitUntil = null);

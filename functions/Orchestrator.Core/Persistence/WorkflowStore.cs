@@ -16,7 +16,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
     private const string StepColumns =
         "run_id, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out, cost_usd, provider, model, " +
-        "latency_ms, started_at, completed_at, error, reused_from";
+        "latency_ms, started_at, completed_at, error, reused_from, wait_event, wait_until";
 
     /// <summary>Inserts a Pending run; with an idempotency key already used, returns the existing run's id instead.</summary>
     public async Task<(string Id, bool Created)> InsertRunAsync(NewRun run, CancellationToken cancellationToken)
@@ -253,12 +253,77 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
             SELECT @to, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out,
                    cost_usd, provider, model, latency_ms, started_at, completed_at, COALESCE(reused_from, @from)
               FROM workflow_steps
-             WHERE run_id = @from AND status = 'Completed'
+             WHERE run_id = @from AND status = 'Completed' AND step_type <> 'map'
             ON CONFLICT (run_id, step_id, iteration) DO NOTHING
             """);
         command.Parameters.AddWithValue("from", fromRun);
         command.Parameters.AddWithValue("to", toRun);
         return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a step that calls no LLM. A finished row (Completed, Skipped, TimedOut) is never overwritten: the
+    /// existing result is returned instead, so a replayed or retried run sees the same value.
+    /// </summary>
+    public async Task<Workflows.RecordStepResult> RecordStepAsync(Workflows.RecordStepRequest step, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        Workflows.RecordStepResult result;
+        await using (var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, output, error, wait_event, wait_until, started_at, completed_at)
+            VALUES (@run, @step, @iteration, 1, @type, @status, @output, @error, @event, @until, now(),
+                    CASE WHEN @status IN ('Completed', 'Skipped', 'TimedOut', 'Failed') THEN now() END)
+            ON CONFLICT (run_id, step_id, iteration) DO UPDATE
+               SET status = EXCLUDED.status, output = EXCLUDED.output, error = EXCLUDED.error,
+                   wait_event = COALESCE(EXCLUDED.wait_event, workflow_steps.wait_event),
+                   wait_until = COALESCE(EXCLUDED.wait_until, workflow_steps.wait_until),
+                   completed_at = EXCLUDED.completed_at
+             WHERE workflow_steps.status NOT IN ('Completed', 'Skipped', 'TimedOut')
+            RETURNING status, output
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddWithValue("run", step.RunId);
+            upsert.Parameters.AddWithValue("step", step.StepId);
+            upsert.Parameters.AddWithValue("iteration", step.Iteration);
+            upsert.Parameters.AddWithValue("type", step.StepType);
+            upsert.Parameters.AddWithValue("status", step.Status);
+            upsert.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)step.OutputJson ?? DBNull.Value });
+            upsert.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)step.Error ?? DBNull.Value });
+            upsert.Parameters.Add(new NpgsqlParameter("event", NpgsqlDbType.Text) { Value = (object?)step.WaitEvent ?? DBNull.Value });
+            upsert.Parameters.Add(new NpgsqlParameter("until", NpgsqlDbType.TimestampTz) { Value = step.WaitUntil is { } until ? DateTime.SpecifyKind(until, DateTimeKind.Utc) : DBNull.Value });
+            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+            result = await reader.ReadAsync(cancellationToken)
+                ? new Workflows.RecordStepResult(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), false)
+                : null!;
+        }
+
+        if (result is null)
+        {
+            await using var read = new NpgsqlCommand(
+                "SELECT status, output FROM workflow_steps WHERE run_id = @run AND step_id = @step AND iteration = @iteration", connection, transaction);
+            read.Parameters.AddWithValue("run", step.RunId);
+            read.Parameters.AddWithValue("step", step.StepId);
+            read.Parameters.AddWithValue("iteration", step.Iteration);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            result = new Workflows.RecordStepResult(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), true);
+        }
+
+        await using (var touch = new NpgsqlCommand(
+            """
+            UPDATE workflow_states
+               SET status = CASE WHEN status = 'Pending' THEN 'Running' ELSE status END, last_checkpoint = now(), updated_at = now()
+             WHERE id = @id AND status IN ('Pending', 'Running')
+            """, connection, transaction))
+        {
+            touch.Parameters.AddWithValue("id", step.RunId);
+            await touch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     private static WorkflowRunRecord ReadRun(DbDataReader r) => new(
@@ -273,5 +338,6 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         r.IsDBNull(6) ? null : r.GetString(6), r.GetInt32(7), r.GetInt32(8), r.GetDecimal(9),
         r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetInt32(12),
         r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13), r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
-        r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16));
+        r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16),
+        r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetFieldValue<DateTimeOffset>(18));
 }

@@ -12,5 +12,6 @@ public static class DurableTasks
     [
         (WorkflowTaskNames.RunLlmStep, typeof(RunLlmStepActivity)),
         (WorkflowTaskNames.FinishRun, typeof(FinishRunActivity)),
+        (WorkflowTaskNames.RecordStep, typeof(RecordStepActivity)),
     ];
 }

@@ -9,4 +9,6 @@ public sealed record LlmStepRequest(
     string? System,
     string? Model,
     int? MaxTokens,
-    double? Temperature);
+    double? Temperature,
+    string? OutputSchemaJson = null,
+    int? MaxRepairs = null);

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Persistence;
 
@@ -9,7 +10,7 @@ namespace Orchestrator.Core.Workflows;
 /// Runs one LLM step and records it, in one activity. Activities run at least once, so it first claims the step:
 /// a result that already exists (an earlier attempt, or a step reused by a retry run) is returned without a call.
 /// </summary>
-public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, TimeProvider time, ILogger<RunLlmStepActivity> logger)
+public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOptions<LlmOptions> options, TimeProvider time, ILogger<RunLlmStepActivity> logger)
     : TaskActivity<LlmStepRequest, StepResult>
 {
     public override Task<StepResult> RunAsync(TaskActivityContext context, LlmStepRequest input) => ExecuteAsync(input, CancellationToken.None);
@@ -22,7 +23,7 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, Time
             case StepClaimKind.AlreadyCompleted:
                 var done = claim.Completed!;
                 Log.StepReused(logger, input.RunId, input.StepId, input.Iteration, done.ReusedFrom ?? input.RunId);
-                return new StepResult(done.Output ?? string.Empty, done.TokensIn, done.TokensOut, done.CostUsd, done.Provider, Reused: true);
+                return new StepResult(done.Output ?? string.Empty, done.TokensIn, done.TokensOut, done.CostUsd, done.Provider, Reused: true, done.ReusedFrom);
             case StepClaimKind.RunFinished:
                 throw new RunNotActiveException($"run {input.RunId} is {claim.RunStatus ?? "unknown"}; step '{input.StepId}' was not started");
         }
@@ -32,10 +33,9 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, Time
         LlmCompletion completion;
         try
         {
-            completion = await llm.CompleteAsync(
-                new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature), cancellationToken);
+            completion = await CallAsync(input, cancellationToken);
         }
-        catch (Exception ex) when (ex is LlmRequestRejectedException or LlmUnavailableException)
+        catch (Exception ex) when (ex is LlmRequestRejectedException or LlmUnavailableException or StructuredOutputException)
         {
             var failedAfter = (int)time.GetElapsedTime(started).TotalMilliseconds;
             await store.FailStepAsync(input.RunId, input.StepId, input.Iteration, ex.Message, llm.Provider, failedAfter, CancellationToken.None);
@@ -50,5 +50,39 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, Time
             CancellationToken.None);
         Log.StepCompleted(logger, input.RunId, input.StepId, input.Iteration, latency);
         return new StepResult(completion.Text, completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, Reused: false);
+    }
+
+    /// <summary>One call, or — with an output schema — calls until the reply validates or the repairs run out.</summary>
+    private async Task<LlmCompletion> CallAsync(LlmStepRequest input, CancellationToken cancellationToken)
+    {
+        var request = new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature) { JsonSchema = input.OutputSchemaJson };
+        var completion = await llm.CompleteAsync(request, cancellationToken);
+        if (input.OutputSchemaJson is null)
+        {
+            return completion;
+        }
+
+        var repairs = input.MaxRepairs ?? options.Value.StructuredOutputRepairs;
+        var conversation = new List<(string Role, string Text)>();
+        var (inTokens, outTokens, cost) = (completion.InputTokens, completion.OutputTokens, completion.CostUsd);
+        for (var attempt = 0; ; attempt++)
+        {
+            var (value, problems) = StructuredReplies.Check(completion.Text, input.OutputSchemaJson);
+            if (value is not null)
+            {
+                return completion with { Text = value.ToJsonString(), InputTokens = inTokens, OutputTokens = outTokens, CostUsd = cost };
+            }
+
+            if (attempt >= repairs)
+            {
+                throw new StructuredOutputException($"the reply did not match the output schema after {repairs} repair(s): {problems}");
+            }
+
+            Log.StructuredOutputRepair(logger, input.RunId, input.StepId, input.Iteration, attempt + 1, problems!);
+            conversation.Add(("assistant", completion.Text));
+            conversation.Add(("user", $"Your reply was invalid:\n{problems}\nReply again with only a JSON value that satisfies the schema."));
+            completion = await llm.CompleteAsync(request with { Conversation = conversation.ToList() }, cancellationToken);
+            (inTokens, outTokens, cost) = (inTokens + completion.InputTokens, outTokens + completion.OutputTokens, cost + completion.CostUsd);
+        }
     }
 }

@@ -12,6 +12,7 @@ public static class StepFailures
         typeof(LlmRequestRejectedException).FullName!,
         typeof(RunNotActiveException).FullName!,
         typeof(TemplateException).FullName!,
+        typeof(StructuredOutputException).FullName!,
         typeof(ArgumentException).FullName!,
     };
 

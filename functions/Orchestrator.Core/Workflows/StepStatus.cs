@@ -8,4 +8,7 @@ public static class StepStatus
     public const string Failed = "Failed";
     public const string Skipped = "Skipped";
     public const string Waiting = "Waiting";
+    public const string TimedOut = "TimedOut";
+
+    public static bool IsFinished(string status) => status is Completed or Skipped or TimedOut;
 }

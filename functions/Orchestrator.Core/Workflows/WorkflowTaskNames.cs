@@ -6,4 +6,5 @@ public static class WorkflowTaskNames
     public const string Orchestrator = "WorkflowOrchestrator";
     public const string RunLlmStep = "RunLlmStep";
     public const string FinishRun = "FinishRun";
+    public const string RecordStep = "RecordStep";
 }

@@ -7,7 +7,7 @@ using Orchestrator.Core.Api;
 namespace Orchestrator.Functions.Api;
 
 /// <summary>HTTP triggers of the workflow API; each hands the request to the Core handler.</summary>
-public sealed class WorkflowFunctions(WorkflowHttpHandlers api)
+public sealed class WorkflowFunctions(WorkflowHttpHandlers api, DefinitionHttpHandlers definitions)
 {
     [Function("StartWorkflow")]
     public Task<IActionResult> StartAsync(
@@ -36,4 +36,23 @@ public sealed class WorkflowFunctions(WorkflowHttpHandlers api)
         [DurableClient] DurableTaskClient client,
         FunctionContext context) =>
         api.RetryAsync(request, id, client, new FunctionsStatusQueryPayloadFactory(context), request.HttpContext.RequestAborted).ExecuteAsync(request);
+
+    [Function("RaiseWorkflowEvent")]
+    public Task<IActionResult> RaiseEventAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/events/{name}")] HttpRequest request,
+        string id,
+        string name,
+        [DurableClient] DurableTaskClient client) =>
+        api.RaiseEventAsync(request, id, name, client, request.HttpContext.RequestAborted).ExecuteAsync(request);
+
+    [Function("ListDefinitions")]
+    public Task<IActionResult> ListDefinitionsAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = DefinitionHttpHandlers.DefinitionsRoute)] HttpRequest request) =>
+        Task.FromResult(definitions.List()).ExecuteAsync(request);
+
+    [Function("GetDefinition")]
+    public Task<IActionResult> GetDefinitionAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = DefinitionHttpHandlers.DefinitionsRoute + "/{name}")] HttpRequest request,
+        string name) =>
+        Task.FromResult(definitions.Get(name)).ExecuteAsync(request);
 }

@@ -5,7 +5,7 @@ using Orchestrator.Core.Workflows;
 namespace Orchestrator.Functions.Workflows;
 
 /// <summary>The orchestrator and activities, registered under the names the Server uses; the logic lives in Core.</summary>
-public sealed class WorkflowTaskFunctions(RunLlmStepActivity runLlmStep, FinishRunActivity finishRun)
+public sealed class WorkflowTaskFunctions(RunLlmStepActivity runLlmStep, FinishRunActivity finishRun, RecordStepActivity recordStep)
 {
     [Function(WorkflowTaskNames.Orchestrator)]
     public static Task<WorkflowRunResult> RunOrchestratorAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
@@ -18,4 +18,8 @@ public sealed class WorkflowTaskFunctions(RunLlmStepActivity runLlmStep, FinishR
     [Function(WorkflowTaskNames.FinishRun)]
     public Task<bool> FinishRunAsync([ActivityTrigger] FinishRunRequest request, CancellationToken cancellationToken) =>
         finishRun.ExecuteAsync(request, cancellationToken);
+
+    [Function(WorkflowTaskNames.RecordStep)]
+    public Task<RecordStepResult> RecordStepAsync([ActivityTrigger] RecordStepRequest request, CancellationToken cancellationToken) =>
+        recordStep.ExecuteAsync(request, cancellationToken);
 }

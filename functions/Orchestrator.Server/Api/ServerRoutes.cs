@@ -20,6 +20,12 @@ public static class ServerRoutes
             api.CancelAsync(request, id, client, ct));
         workflows.MapPost("/{id}/retry", (HttpRequest request, string id, WorkflowHttpHandlers api, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken ct) =>
             api.RetryAsync(request, id, client, payloads, ct));
+        workflows.MapPost("/{id}/events/{name}", (HttpRequest request, string id, string name, WorkflowHttpHandlers api, DurableTaskClient client, CancellationToken ct) =>
+            api.RaiseEventAsync(request, id, name, client, ct));
+
+        var definitions = app.MapGroup("/api/" + DefinitionHttpHandlers.DefinitionsRoute);
+        definitions.MapGet("", (DefinitionHttpHandlers api) => api.List());
+        definitions.MapGet("/{name}", (string name, DefinitionHttpHandlers api) => api.Get(name));
         return app;
     }
 
