@@ -127,11 +127,18 @@ public static class TemplateEngine
             JsonValueKind.String => value.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l : (object)value.GetValue<double>(),
+            // A value built in code (JsonValue.Create(3), an int assigned to a JsonNode) only converts to its own CLR type,
+            // so numbers are read from their JSON text.
+            JsonValueKind.Number => Number(value.ToJsonString()),
             _ => null,
         },
         _ => null,
     };
+
+    private static object Number(string json) =>
+        long.TryParse(json, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var integer)
+            ? integer
+            : double.Parse(json, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
     private sealed class BoundedStringWriter(int limit) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
     {
