@@ -54,10 +54,10 @@ public static class TemplateEngine
             throw new TemplateException($"template does not parse: {error}");
         }
 
-        var context = CreateContext(model);
         using var writer = new BoundedStringWriter(MaxOutputCharacters);
         try
         {
+            var context = CreateContext(model);
             var pending = template!.RenderAsync(writer, context, NullEncoder.Default);
             if (!pending.IsCompletedSuccessfully)
             {
@@ -69,8 +69,10 @@ public static class TemplateEngine
         {
             throw;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ParseException or ArgumentException or FormatException or OverflowException)
+        catch (Exception ex)
         {
+            // Filters fail in many ways (FluidException for an unknown filter, DivideByZeroException for
+            // divided_by: 0, ...); whatever the cause, it is the template that failed, not the caller.
             throw new TemplateException($"template failed to render: {ex.Message}", ex);
         }
 
@@ -88,7 +90,14 @@ public static class TemplateEngine
     public static JsonNode? EvaluateValue(string expression, TemplateModel model)
     {
         var rendered = Render("{{ " + expression + " | json }}", model);
-        return JsonNode.Parse(rendered);
+        try
+        {
+            return JsonNode.Parse(rendered);
+        }
+        catch (JsonException ex)
+        {
+            throw new TemplateException($"'{expression}' is not a single expression: {ex.Message}", ex);
+        }
     }
 
     private static TemplateContext CreateContext(TemplateModel model)
