@@ -18,7 +18,7 @@ public static class TemplateEngine
     public const int MaxOutputCharacters = 1_000_000;
     private const int MaxCachedTemplates = 4096;
 
-    private static readonly FluidParser Parser = new(new FluidParserOptions { AllowFunctions = false, AllowParentheses = true });
+    private static readonly FluidParser Parser = CreateParser();
     private static readonly ConcurrentDictionary<string, IFluidTemplate> Cache = new(StringComparer.Ordinal);
 
     private static readonly TemplateOptions Options = CreateOptions();
@@ -110,6 +110,17 @@ public static class TemplateEngine
         }
 
         return context;
+    }
+
+    private static FluidParser CreateParser()
+    {
+        var parser = new FluidParser(new FluidParserOptions { AllowFunctions = false, AllowParentheses = true });
+
+        // There are no files to include or render: make these tags parse errors, so a definition that uses them is
+        // rejected when it is validated rather than failing when a run reaches the step.
+        parser.RegisteredTags.Remove("include");
+        parser.RegisteredTags.Remove("render");
+        return parser;
     }
 
     private static TemplateOptions CreateOptions()
