@@ -133,7 +133,27 @@ public static class TemplateEngine
             FileProvider = new Microsoft.Extensions.FileProviders.NullFileProvider(),
         };
         options.Now = static () => DateTimeOffset.UnixEpoch;
+
+        // MaxSteps bounds time, not memory: '{% assign s = s | append: s %}' doubles s at every step of a loop.
+        options.Assigned = static (name, value, _) => Bounded(name, value);
+        options.Captured = static (name, value, _) => Bounded(name, value);
         return options;
+    }
+
+    private static ValueTask<FluidValue> Bounded(string name, FluidValue value)
+    {
+        var size = value switch
+        {
+            StringValue text => text.ToStringValue().Length,
+            ArrayValue array => array.Values.Count,
+            _ => 0,
+        };
+        if (size > MaxOutputCharacters)
+        {
+            throw new TemplateException($"variable '{name}' would exceed {MaxOutputCharacters} characters or items");
+        }
+
+        return new ValueTask<FluidValue>(value);
     }
 
     /// <summary>Turns JSON into the dictionaries, lists and primitives Fluid knows how to walk.</summary>
