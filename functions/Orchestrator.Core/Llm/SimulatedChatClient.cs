@@ -22,7 +22,9 @@ public sealed class SimulatedChatClient(TimeSpan latency, TimeProvider timeProvi
         var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(prompt)))[..8].ToLowerInvariant();
         var words = prompt.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
         var gist = string.Join(' ', words.Take(12));
-        var text = $"[simulated {digest}] {gist}";
+        var text = options?.ResponseFormat is ChatResponseFormatJson { Schema: { } schema }
+            ? SchemaSamples.Generate(schema, prompt)?.ToJsonString() ?? "null"
+            : $"[simulated {digest}] {gist}";
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text))
         {
             ModelId = options?.ModelId ?? "simulated",

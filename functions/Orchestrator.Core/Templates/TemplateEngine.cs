@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fluid;
+using Fluid.Ast;
 using Fluid.Values;
+using Parlot;
+using Parlot.Fluent;
 
 namespace Orchestrator.Core.Templates;
 
@@ -16,6 +20,9 @@ public static class TemplateEngine
     public const int MaxSteps = 200_000;
     public const int MaxRecursion = 32;
     public const int MaxOutputCharacters = 1_000_000;
+
+    /// <summary>How deeply tags, parentheses, filters and operators may nest: parsing and rendering recurse once per level.</summary>
+    public const int MaxNesting = 100;
     private const int MaxCachedTemplates = 4096;
 
     private static readonly FluidParser Parser = CreateParser();
@@ -35,6 +42,18 @@ public static class TemplateEngine
         if (!Parser.TryParse(source, out template, out error))
         {
             template = null;
+            return false;
+        }
+
+        try
+        {
+            // A long filter chain or 'a and b and ...' parses flat but renders one level deeper per link.
+            new NestingDepth().VisitTemplate(template);
+        }
+        catch (TemplateException ex)
+        {
+            template = null;
+            error = ex.Message;
             return false;
         }
 
@@ -120,6 +139,7 @@ public static class TemplateEngine
         // rejected when it is validated rather than failing when a run reaches the step.
         parser.RegisteredTags.Remove("include");
         parser.RegisteredTags.Remove("render");
+        parser.Grammar = new NestingGuard(parser.Grammar);
         return parser;
     }
 
@@ -179,6 +199,74 @@ public static class TemplateEngine
         long.TryParse(json, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var integer)
             ? integer
             : double.Parse(json, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static TemplateException TooDeep() => new($"template nests deeper than {MaxNesting} levels");
+
+    /// <summary>
+    /// Stops the parser before deeply nested tags or parentheses overflow the stack: a StackOverflowException
+    /// cannot be caught, so one definition would take the whole process down.
+    /// </summary>
+    private sealed class NestingGuard(Parser<IReadOnlyList<Statement>> grammar) : Parser<IReadOnlyList<Statement>>
+    {
+        // The parser recurses about a dozen times per level of nesting.
+        private const int MaxParserDepth = MaxNesting * 12;
+
+        public override bool Parse(ParseContext context, ref ParseResult<IReadOnlyList<Statement>> result)
+        {
+            var depth = 0;
+            context.OnEnterParser = (_, _) =>
+            {
+                if (++depth > MaxParserDepth)
+                {
+                    throw TooDeep();
+                }
+
+                RuntimeHelpers.EnsureSufficientExecutionStack();
+            };
+            context.OnExitParser = (_, _) => depth--;
+            return grammar.Parse(context, ref result);
+        }
+    }
+
+    /// <summary>Rejects a parsed template whose statements and expressions nest deeper than <see cref="MaxNesting"/>.</summary>
+    private sealed class NestingDepth : AstVisitor
+    {
+        private int depth;
+
+        public override Statement Visit(Statement statement)
+        {
+            Enter();
+            try
+            {
+                return base.Visit(statement);
+            }
+            finally
+            {
+                depth--;
+            }
+        }
+
+        public override Expression Visit(Expression expression)
+        {
+            Enter();
+            try
+            {
+                return base.Visit(expression);
+            }
+            finally
+            {
+                depth--;
+            }
+        }
+
+        private void Enter()
+        {
+            if (++depth > MaxNesting)
+            {
+                throw TooDeep();
+            }
+        }
+    }
 
     private sealed class BoundedStringWriter(int limit) : StringWriter(System.Globalization.CultureInfo.InvariantCulture)
     {

@@ -267,7 +267,11 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             throw new StepFailedException(what.StartsWith("step '", StringComparison.Ordinal) ? what[6..^1] : "(workflow)", $"{what} did not finish within {timeout}");
         }
 
-        await cancel.CancelAsync();
+        // Cancel synchronously: CancelAsync would resume this method on a thread-pool thread, outside the
+        // orchestration's single-threaded scheduler, and the next durable call would be lost.
+#pragma warning disable CA1849
+        cancel.Cancel();
+#pragma warning restore CA1849
         return await work;
     }
 

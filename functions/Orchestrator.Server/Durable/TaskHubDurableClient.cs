@@ -98,7 +98,8 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         SerializedInput = withData ? state.Input : null,
         SerializedOutput = withData ? state.Output : null,
         SerializedCustomStatus = state.Status,
-        FailureDetails = ToFailure(state.FailureDetails),
+        FailureDetails = ToFailure(state.FailureDetails)
+            ?? (state.OrchestrationStatus == OrchestrationStatus.Failed ? new TaskFailureDetails("Unknown", state.Output ?? "failed", null, null, null) : null),
     };
 
     private static TaskFailureDetails? ToFailure(CoreFailure? failure) => failure is null

@@ -22,7 +22,15 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     private FakeOpenAiServer(WebApplication app) => this.app = app;
 
+    private int inFlight;
+    private int maxInFlight;
+
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The most requests that were being answered at the same time since the last <see cref="ResetConcurrency"/>.</summary>
+    public int MaxConcurrency => Volatile.Read(ref maxInFlight);
+
+    public void ResetConcurrency() => Volatile.Write(ref maxInFlight, 0);
 
     public IReadOnlyCollection<ReceivedRequest> Requests => received.ToArray();
 
@@ -49,6 +57,13 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     /// <summary>Prompts containing <paramref name="marker"/> get an HTTP error with an OpenAI error body.</summary>
     public void Fail(string marker, int status, string message) => rules[marker] = new Rule(TimeSpan.Zero, status, message, null);
+
+    /// <summary>Prompts containing <paramref name="marker"/> are answered with these contents in turn (the last one repeats).</summary>
+    public void Reply(string marker, params string[] contents) => Reply(marker, TimeSpan.Zero, contents);
+
+    /// <summary>As <see cref="Reply(string, string[])"/>, each answer after <paramref name="delay"/>.</summary>
+    public void Reply(string marker, TimeSpan delay, params string[] contents) =>
+        rules[marker] = new Rule(delay, null, null, null, new ConcurrentQueue<string>(contents), contents[^1]);
 
     /// <summary>Prompts containing <paramref name="marker"/> wait until the returned gate is opened.</summary>
     public TaskCompletionSource Hold(string marker)
@@ -96,15 +111,35 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     {
         var body = await JsonNode.ParseAsync(context.Request.Body);
         var messages = body?["messages"]?.AsArray() ?? [];
-        var prompt = messages.LastOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"] switch
+        var prompt = messages.FirstOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"] switch
         {
             JsonValue v => v.GetValue<string>(),
             JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>())),
             _ => "",
         };
         var model = body?["model"]?.GetValue<string>() ?? "unknown";
-        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow));
+        var format = body?["response_format"];
+        var last = messages.LastOrDefault()?["content"] is JsonValue lv ? lv.GetValue<string>() : prompt;
+        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow, messages.Count, format?["type"]?.GetValue<string>(), last));
 
+        var now = Interlocked.Increment(ref inFlight);
+        try
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref maxInFlight)) < now && Interlocked.CompareExchange(ref maxInFlight, now, seen) != seen)
+            {
+            }
+
+            await AnswerAsync(context, prompt, model, format);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, string prompt, string model, JsonNode? format)
+    {
         var rule = rules.FirstOrDefault(r => prompt.Contains(r.Key, StringComparison.Ordinal)).Value;
         if (rule is not null)
         {
@@ -126,7 +161,21 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             }
         }
 
-        var answer = AnswerFor(prompt);
+        string answer;
+        if (rule?.Replies is { } replies)
+        {
+            answer = replies.TryDequeue(out var next) ? next : rule.LastReply!;
+        }
+        else if (format?["json_schema"]?["schema"] is JsonNode schema)
+        {
+            using var schemaDocument = JsonDocument.Parse(schema.ToJsonString());
+            answer = Orchestrator.Core.Llm.SchemaSamples.Generate(schemaDocument.RootElement, prompt)?.ToJsonString() ?? "null";
+        }
+        else
+        {
+            answer = AnswerFor(prompt);
+        }
+
         var promptTokens = prompt.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         await context.Response.WriteAsJsonAsync(new
         {
@@ -139,8 +188,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         });
     }
 
-    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate);
+    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null);
 }
 
-/// <summary>One request the fake LLM received.</summary>
-public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At);
+/// <summary>One request the fake LLM received: its first user prompt, how many messages, the response format asked for, and the last message.</summary>
+public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At, int MessageCount = 1, string? ResponseFormat = null, string? LastMessage = null);

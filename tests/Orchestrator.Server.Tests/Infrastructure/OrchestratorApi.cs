@@ -26,6 +26,8 @@ public sealed class OrchestratorApi(Uri baseAddress) : IDisposable
 
     public Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
 
+    public Task<string> StartAsync(string definition, JsonNode input) => StartAsync(JsonValue.Create(definition)!, input);
+
     public async Task<string> StartAsync(JsonNode definition, JsonNode input)
     {
         var (status, body, _) = await PostAsync("/api/v1/workflows", new JsonObject { ["definition"] = definition, ["input"] = input });
