@@ -200,7 +200,8 @@ public static class TemplateEngine
             ? integer
             : double.Parse(json, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static TemplateException TooDeep() => new($"template nests deeper than {MaxNesting} levels");
+    private static TemplateException TooDeep() =>
+        new($"template nests more than {MaxNesting} levels deep (each tag, parenthesis, filter and operator adds one)");
 
     /// <summary>
     /// Stops the parser before deeply nested tags or parentheses overflow the stack: a StackOverflowException
