@@ -28,6 +28,8 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "reference to a later step", "{\"definition\": {\"name\": \"later\", \"steps\": [{\"id\": \"a\", \"type\": \"llm\", \"prompt\": \"{{ steps.b.output }}\"}, {\"id\": \"b\", \"type\": \"llm\", \"prompt\": \"y\"}]}}", 400, "definition.steps[0].prompt" },
         { "unknown step type", "{\"definition\": {\"name\": \"kind\", \"steps\": [{\"id\": \"a\", \"type\": \"sql\", \"prompt\": \"x\"}]}}", 400, "definition.steps[0].type" },
         { "step without prompt", "{\"definition\": {\"name\": \"noprompt\", \"steps\": [{\"id\": \"a\", \"type\": \"llm\"}]}}", 400, "definition.steps[0]" },
+        { "unknown provider", "{\"definition\": {\"name\": \"prov\", \"steps\": [{\"id\": \"a\", \"type\": \"llm\", \"prompt\": \"x\", \"provider\": \"anthropic\"}]}}", 400, "definition.steps[0].provider" },
+        { "reserved idempotency key", "{\"definition\": \"summarize-classify\", \"input\": {\"text\": \"x\"}, \"idempotencyKey\": \"retry:abc\"}", 400, "idempotencyKey" },
         { "template that does not parse", "{\"definition\": {\"name\": \"parse\", \"steps\": [{\"id\": \"a\", \"type\": \"llm\", \"prompt\": \"{{ input.text \"}]}}", 400, "definition.steps[0].prompt" },
     };
 

@@ -113,6 +113,7 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         var waiting = await WaitForWaitingAsync(id);
         Assert.Equal("approve", waiting["waitingFor"]![0]!["event"]!.GetValue<string>());
         Assert.NotNull(waiting["waitingFor"]![0]!["timeoutAt"]);
+        Assert.Contains("checkout down", waiting["waitingFor"]![0]!["message"]!.GetValue<string>());
         var instance = await Api.GetAsync($"/runtime/webhooks/durabletask/instances/{id}");
         Assert.Contains("checkout down", instance.Body!["customStatus"]!["waitingFor"]!["message"]!.GetValue<string>());
         await Task.Delay(1500);
@@ -121,6 +122,10 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         var (unknown, problem, _) = await Api.PostAsync($"/api/v1/workflows/{id}/events/aprove", new JsonObject { ["approved"] = true });
         Assert.Equal(HttpStatusCode.BadRequest, unknown);
         Assert.Contains("did you mean approve?", problem!["detail"]!.GetValue<string>());
+
+        var (undecided, notADecision, _) = await Api.PostAsync($"/api/v1/workflows/{id}/events/approve", new JsonObject { ["comment"] = "looks fine" });
+        Assert.Equal(HttpStatusCode.BadRequest, undecided);
+        Assert.Equal("approved", notADecision!["errors"]![0]!["path"]!.GetValue<string>());
 
         var (status, _, _) = await Api.PostAsync($"/api/v1/workflows/{id}/events/approve", new JsonObject { ["approved"] = true, ["comment"] = $"offer a refund {tag}" });
         Assert.Equal(HttpStatusCode.Accepted, status);
@@ -200,7 +205,7 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
     {
         var tag = Definitions.Tag();
         var definition = Definitions.Chain(tag, 3);
-        definition["budget"] = new JsonObject { ["maxTokens"] = 20 };
+        definition["budget"] = new JsonObject { ["maxTokens"] = 15 };
         definition["defaults"] = new JsonObject { ["maxTokens"] = 8 };
 
         var run = await Api.WaitForStatusAsync(await Api.StartAsync(definition, new JsonObject { ["text"] = "one two three four five six" }), "Failed");
@@ -223,7 +228,7 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(3, requests.Count);
         Assert.Equal(3, requests[1].MessageCount);
         Assert.Contains("not JSON", requests[1].LastMessage);
-        Assert.Contains("high", requests[2].LastMessage);
+        Assert.Contains("$.priority", requests[2].LastMessage);
         var step = Assert.Single(run["steps"]!.AsArray())!;
         Assert.True(step["tokens"]!["input"]!.GetValue<int>() > requests[0].Prompt.Split(' ').Length);
     }

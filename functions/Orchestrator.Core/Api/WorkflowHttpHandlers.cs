@@ -41,6 +41,11 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
             {
                 return Problems.BadRequest("idempotencyKey", "must be a string of 1 to 200 characters");
             }
+
+            if (idempotencyKey.StartsWith(WorkflowRuns.RetryKeyPrefix, StringComparison.Ordinal))
+            {
+                return Problems.BadRequest("idempotencyKey", $"keys starting with '{WorkflowRuns.RetryKeyPrefix}' are reserved for retries");
+            }
         }
 
         if (start["input"] is { } input && input is not JsonObject)
@@ -115,6 +120,12 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         {
             var expected = declared.Count == 0 ? "this workflow waits for no events" : "it waits for: " + string.Join(", ", declared);
             return Problems.BadRequest("name", $"unknown event '{name}'{Definitions.Suggestions.Hint(name, declared)}; {expected}");
+        }
+
+        if (body is not JsonObject decision || decision["approved"] is not JsonValue approved
+            || approved.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
+        {
+            return Problems.BadRequest("approved", "an approval decision is a JSON object with \"approved\": true or false (and an optional \"comment\")");
         }
 
         if (RunStatus.IsTerminal(run.Status))

@@ -45,7 +45,7 @@ public sealed record WorkflowStatusResponse(
             run.LastCheckpoint,
             run.CompletedAt,
             run.Status is Workflows.RunStatus.Running or Workflows.RunStatus.Pending
-                ? steps.Where(s => s.Status == Workflows.StepStatus.Waiting).Select(s => new WaitView(s.StepId, s.WaitEvent ?? s.StepId, s.StartedAt, s.WaitUntil)).ToList()
+                ? steps.Where(s => s.Status == Workflows.StepStatus.Waiting).Select(WaitView.From).ToList()
                 : [],
             steps.Select(StepView.From).ToList());
     }
@@ -57,8 +57,20 @@ public sealed record ProgressView(int Completed, int Total);
 /// <summary>Tokens spent by the run's own calls (reused steps are not counted again).</summary>
 public sealed record TokensView(long Input, long Output);
 
-/// <summary>An approval the run is waiting for: the event that decides it and when it times out.</summary>
-public sealed record WaitView(string Step, string Event, DateTimeOffset? Since, DateTimeOffset? TimeoutAt);
+/// <summary>An approval the run is waiting for: the event that decides it, what the approver is asked, and when it times out.</summary>
+public sealed record WaitView(string Step, string Event, string? Message, DateTimeOffset? Since, DateTimeOffset? TimeoutAt)
+{
+    public static WaitView From(WorkflowStepRecord s)
+    {
+        string? message = null;
+        if (s.Output is not null && JsonNode.Parse(s.Output) is JsonObject details && details["message"] is JsonValue text)
+        {
+            message = text.GetValue<string>();
+        }
+
+        return new WaitView(s.StepId, s.WaitEvent ?? s.StepId, message, s.StartedAt, s.WaitUntil);
+    }
+}
 
 /// <summary>One step execution as the API shows it (LLM text as a string, other outputs as JSON).</summary>
 public sealed record StepView(

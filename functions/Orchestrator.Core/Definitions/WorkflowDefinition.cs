@@ -26,5 +26,6 @@ public sealed record WorkflowDefinition
     /// <summary>Template (or JSON with templates in its strings) for the run's output; default: the last step's output.</summary>
     public JsonNode? Output { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Key => $"{Name}@{Version}";
 }

@@ -16,9 +16,8 @@ namespace Orchestrator.Core.Llm;
 /// </summary>
 public sealed class LlmGateway : IDisposable
 {
-    private readonly IChatClient client;
     private readonly LlmOptions options;
-    private readonly ResiliencePipeline pipeline;
+    private readonly Dictionary<string, ProviderClient> providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim concurrency;
     private readonly ILogger<LlmGateway> logger;
 
@@ -27,35 +26,31 @@ public sealed class LlmGateway : IDisposable
         this.options = options.Value;
         this.logger = logger;
         Provider = this.options.EffectiveProvider;
-        client = Provider switch
+        providers[LlmOptions.DefaultProviderName] = CreateProvider(Provider, Provider, this.options.Endpoint, this.options.ApiKey, this.options.Model, timeProvider);
+        foreach (var (name, provider) in this.options.Providers)
         {
-            LlmOptions.Simulated => new SimulatedChatClient(this.options.SimulatedLatency, timeProvider),
-            LlmOptions.OpenAi => CreateOpenAiClient(this.options),
-            _ => throw new OptionsValidationException(LlmOptions.SectionName, typeof(LlmOptions), [$"Llm:Provider '{Provider}' is not one of openai, simulated."]),
-        };
+            providers[name] = CreateProvider(name, provider.Kind.ToLowerInvariant(), provider.Endpoint, provider.ApiKey, provider.Model ?? this.options.Model, timeProvider);
+        }
+
         concurrency = new SemaphoreSlim(this.options.MaxConcurrency);
-        pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                Name = $"llm-{Provider}",
-                FailureRatio = this.options.BreakerFailureRatio,
-                MinimumThroughput = this.options.BreakerMinimumThroughput,
-                SamplingDuration = this.options.BreakerSamplingDuration,
-                BreakDuration = this.options.BreakerDuration,
-                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>(),
-            })
-            .AddTimeout(this.options.Timeout)
-            .Build();
     }
 
-    /// <summary>The provider name recorded with each step (<c>openai</c> or <c>simulated</c>).</summary>
+    /// <summary>The default provider's kind, recorded with each step it serves (<c>openai</c> or <c>simulated</c>).</summary>
     public string Provider { get; }
 
     public string DefaultModel => options.Model;
 
+    /// <summary>Whether a step may name <paramref name="provider"/>.</summary>
+    public bool Knows(string? provider) => provider is null || providers.ContainsKey(provider);
+
+    public IEnumerable<string> ProviderNames => providers.Keys;
+
     public async Task<LlmCompletion> CompleteAsync(LlmRequest request, CancellationToken cancellationToken)
     {
-        var model = request.Model ?? options.Model;
+        var provider = request.Provider is null ? providers[LlmOptions.DefaultProviderName]
+            : providers.TryGetValue(request.Provider, out var named) ? named
+            : throw new LlmRequestRejectedException($"unknown provider '{request.Provider}'; configured: {string.Join(", ", providers.Keys)}");
+        var model = request.Model ?? provider.Model;
         var messages = new List<ChatMessage>();
         if (!string.IsNullOrEmpty(request.System))
         {
@@ -82,35 +77,35 @@ public sealed class LlmGateway : IDisposable
         await concurrency.WaitAsync(cancellationToken);
         try
         {
-            var response = await pipeline.ExecuteAsync(
+            var response = await provider.Pipeline.ExecuteAsync(
                 async token =>
                 {
                     try
                     {
-                        return await client.GetResponseAsync(messages, chatOptions, token);
+                        return await provider.Client.GetResponseAsync(messages, chatOptions, token);
                     }
                     catch (ClientResultException ex)
                     {
-                        throw Classify(ex);
+                        throw Classify(provider.Name, ex);
                     }
                     catch (HttpRequestException ex)
                     {
-                        throw new LlmUnavailableException($"{Provider}: {ex.Message}", ex);
+                        throw new LlmUnavailableException($"{provider.Name}: {ex.Message}", ex);
                     }
                 },
                 cancellationToken);
             var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
             var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
             var cost = (inputTokens * options.InputCostPer1K + outputTokens * options.OutputCostPer1K) / 1000m;
-            return new LlmCompletion(response.Text, inputTokens, outputTokens, cost, Provider, response.ModelId ?? model);
+            return new LlmCompletion(response.Text, inputTokens, outputTokens, cost, provider.Name, response.ModelId ?? model);
         }
         catch (BrokenCircuitException ex)
         {
-            throw new LlmUnavailableException($"{Provider}: circuit breaker open: {ex.Message}", ex);
+            throw new LlmUnavailableException($"{provider.Name}: circuit breaker open: {ex.Message}", ex);
         }
         catch (TimeoutRejectedException ex)
         {
-            throw new LlmUnavailableException($"{Provider}: no answer within {options.Timeout.TotalSeconds:0.#} s", ex);
+            throw new LlmUnavailableException($"{provider.Name}: no answer within {options.Timeout.TotalSeconds:0.#} s", ex);
         }
         finally
         {
@@ -121,32 +116,60 @@ public sealed class LlmGateway : IDisposable
     public void Dispose()
     {
         concurrency.Dispose();
-        client.Dispose();
+        foreach (var provider in providers.Values)
+        {
+            provider.Client.Dispose();
+        }
     }
 
-    private Exception Classify(ClientResultException ex)
+    private ProviderClient CreateProvider(string name, string kind, string? endpoint, string? apiKey, string model, TimeProvider timeProvider)
+    {
+        IChatClient client = kind switch
+        {
+            LlmOptions.Simulated => new SimulatedChatClient(options.SimulatedLatency, timeProvider),
+            LlmOptions.OpenAi => CreateOpenAiClient(endpoint, apiKey, model, options.Timeout),
+            _ => throw new OptionsValidationException(LlmOptions.SectionName, typeof(LlmOptions), [$"LLM provider '{name}': kind '{kind}' is not one of openai, simulated."]),
+        };
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                Name = $"llm-{name}",
+                FailureRatio = options.BreakerFailureRatio,
+                MinimumThroughput = options.BreakerMinimumThroughput,
+                SamplingDuration = options.BreakerSamplingDuration,
+                BreakDuration = options.BreakerDuration,
+                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>(),
+            })
+            .AddTimeout(options.Timeout)
+            .Build();
+        return new ProviderClient(name == LlmOptions.DefaultProviderName ? kind : name, client, pipeline, model);
+    }
+
+    private Exception Classify(string provider, ClientResultException ex)
     {
         var status = ex.Status;
-        Log.LlmCallFailed(logger, Provider, status, ex.Message);
+        Log.LlmCallFailed(logger, provider, status, ex.Message);
         return status is >= 400 and < 500 and not 408 and not 429
-            ? new LlmRequestRejectedException($"{Provider} rejected the request (HTTP {status}): {ex.Message}", ex)
-            : new LlmUnavailableException($"{Provider} failed (HTTP {status}): {ex.Message}", ex);
+            ? new LlmRequestRejectedException($"{provider} rejected the request (HTTP {status}): {ex.Message}", ex)
+            : new LlmUnavailableException($"{provider} failed (HTTP {status}): {ex.Message}", ex);
     }
 
-    private static IChatClient CreateOpenAiClient(LlmOptions options)
+    private static IChatClient CreateOpenAiClient(string? endpoint, string? apiKey, string model, TimeSpan timeout)
     {
         var clientOptions = new OpenAIClientOptions
         {
             // Retries belong to Durable (they survive restarts and cost nothing while waiting).
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = options.Timeout + TimeSpan.FromSeconds(5),
+            NetworkTimeout = timeout + TimeSpan.FromSeconds(5),
         };
-        if (!string.IsNullOrWhiteSpace(options.Endpoint))
+        if (!string.IsNullOrWhiteSpace(endpoint))
         {
-            clientOptions.Endpoint = new Uri(options.Endpoint);
+            clientOptions.Endpoint = new Uri(endpoint);
         }
 
-        var key = string.IsNullOrWhiteSpace(options.ApiKey) ? "not-needed" : options.ApiKey;
-        return new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(options.Model).AsIChatClient();
+        var key = string.IsNullOrWhiteSpace(apiKey) ? "not-needed" : apiKey;
+        return new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(model).AsIChatClient();
     }
+
+    private sealed record ProviderClient(string Name, IChatClient Client, ResiliencePipeline Pipeline, string Model);
 }

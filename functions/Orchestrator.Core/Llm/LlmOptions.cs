@@ -56,6 +56,11 @@ public sealed class LlmOptions
     [Range(0, 10)]
     public int StructuredOutputRepairs { get; set; } = 2;
 
+    /// <summary>More providers by name (<c>Llm:Providers:local:Endpoint</c> …); the settings above are the provider named <c>default</c>.</summary>
+    public Dictionary<string, LlmProviderOptions> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public const string DefaultProviderName = "default";
+
     public const string OpenAi = "openai";
     public const string Simulated = "simulated";
 

@@ -9,4 +9,7 @@ public sealed record LlmRequest(string Prompt, string? System, string? Model, in
     public IReadOnlyList<(string Role, string Text)> Conversation { get; init; } = [];
 
     public string? JsonSchema { get; init; }
+
+    /// <summary>A provider named in <c>Llm:Providers</c>; null for the default one.</summary>
+    public string? Provider { get; init; }
 }

@@ -103,8 +103,10 @@ public static class SchemaSamples
 
     private static double Number(JsonElement schema, bool integer)
     {
+        // Without bounds, a small fraction: it also satisfies the common 0..1 (confidence) and 0..100 ranges
+        // when a provider's schema translation dropped the bounds.
         var min = schema.TryGetProperty("minimum", out var lo) ? lo.GetDouble() : 0;
-        var max = schema.TryGetProperty("maximum", out var hi) ? hi.GetDouble() : min + 100;
+        var max = schema.TryGetProperty("maximum", out var hi) ? hi.GetDouble() : min + 1;
         var value = integer ? Math.Ceiling(min) : min + ((max - min) * 0.75);
         return Math.Min(value, max);
     }

@@ -11,4 +11,5 @@ public sealed record LlmStepRequest(
     int? MaxTokens,
     double? Temperature,
     string? OutputSchemaJson = null,
-    int? MaxRepairs = null);
+    int? MaxRepairs = null,
+    string? Provider = null);

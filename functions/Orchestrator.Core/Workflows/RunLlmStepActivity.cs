@@ -55,7 +55,7 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOpt
     /// <summary>One call, or — with an output schema — calls until the reply validates or the repairs run out.</summary>
     private async Task<LlmCompletion> CallAsync(LlmStepRequest input, CancellationToken cancellationToken)
     {
-        var request = new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature) { JsonSchema = input.OutputSchemaJson };
+        var request = new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature) { JsonSchema = input.OutputSchemaJson, Provider = input.Provider };
         var completion = await llm.CompleteAsync(request, cancellationToken);
         if (input.OutputSchemaJson is null)
         {

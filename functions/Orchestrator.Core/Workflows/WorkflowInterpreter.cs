@@ -17,6 +17,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private readonly JsonNode? runInput = JsonNode.Parse(input.InputJson);
     private readonly JsonObject steps = [];
     private JsonNode? lastOutput;
+    private string? finishedAs;
     private long tokensUsed;
     private decimal costUsed;
 
@@ -77,8 +78,9 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             MapStepDefinition => step.Timeout,
             _ => step.Timeout ?? definition.Defaults?.Timeout,
         };
+        finishedAs = null;
         var value = await WithDeadlineAsync(work, timeout, $"step '{recordId}'");
-        scope.Publish(steps, step.Id, value, StepStatus.Completed);
+        scope.Publish(steps, step.Id, value, finishedAs ?? StepStatus.Completed);
         return new StepOutput(true, value);
     }
 
@@ -98,7 +100,8 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             maxTokens,
             llm.Temperature ?? definition.Defaults?.Temperature,
             llm.Output?.Schema.ToJsonString(),
-            llm.Output?.MaxRepairs);
+            llm.Output?.MaxRepairs,
+            llm.Provider ?? definition.Defaults?.Provider);
 
         StepResult result;
         try
@@ -133,16 +136,17 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private async Task<JsonNode?> RunApprovalAsync(ApprovalStepDefinition approval, Scope scope)
     {
         var recordId = scope.RecordId(approval);
-        var timeout = Durations.Parse(approval.Timeout!);
+        var timeout = Duration(approval.Timeout!, recordId);
         var deadline = context.CurrentUtcDateTime + timeout;
-        var waiting = await RecordAsync(recordId, scope.Iteration, StepTypes.Approval, StepStatus.Waiting, null, null, approval.EventName, deadline);
+        var message = approval.Message is null ? null : Render(() => TemplateEngine.Render(approval.Message, Model(scope)), recordId);
+        var waiting = await RecordAsync(recordId, scope.Iteration, StepTypes.Approval, StepStatus.Waiting,
+            new JsonObject { ["message"] = message }.ToJsonString(), null, approval.EventName, deadline);
         if (waiting.AlreadyFinished)
         {
             // Decided in an earlier run that this one retries: the decision stands.
             return Parse(waiting.OutputJson);
         }
 
-        var message = approval.Message is null ? null : Render(() => TemplateEngine.Render(approval.Message, Model(scope)), recordId);
         context.SetCustomStatus(new { waitingFor = new { step = recordId, @event = approval.EventName, message, timeoutAt = deadline } });
         JsonElement decision;
         try
@@ -182,6 +186,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
 
         var value = policy is JsonValue s && s.GetValueKind() == JsonValueKind.String && s.GetValue<string>() == "continue" ? null : policy.DeepClone();
         await RecordAsync(recordId, scope.Iteration, StepTypes.Approval, StepStatus.TimedOut, value?.ToJsonString() ?? "null", reason);
+        finishedAs = StepStatus.TimedOut;
         return value;
     }
 
@@ -261,7 +266,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
         }
 
         using var cancel = new CancellationTokenSource();
-        var timer = context.CreateTimer(context.CurrentUtcDateTime + Durations.Parse(timeout), cancel.Token);
+        var timer = context.CreateTimer(context.CurrentUtcDateTime + Duration(timeout, what), cancel.Token);
         if (await Task.WhenAny(work, timer) == timer)
         {
             throw new StepFailedException(what.StartsWith("step '", StringComparison.Ordinal) ? what[6..^1] : "(workflow)", $"{what} did not finish within {timeout}");
@@ -307,11 +312,12 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private TaskOptions RetryOptions(StepDefinition step)
     {
         var retry = step.Retry ?? definition.Defaults?.Retry ?? DefaultRetry;
+        var first = Duration(retry.FirstInterval, step.Id);
         return TaskOptions.FromRetryPolicy(new RetryPolicy(
             retry.MaxAttempts,
-            Durations.Parse(retry.FirstInterval),
+            first,
             retry.Backoff,
-            Durations.Parse(retry.MaxInterval))
+            TimeSpan.FromTicks(Math.Max(first.Ticks, Duration(retry.MaxInterval, step.Id).Ticks)))
         {
             HandleFailure = StepFailures.IsRetryable,
         });
@@ -348,7 +354,15 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
         {
             throw new StepFailedException(stepId, $"template produced invalid JSON: {ex.Message}");
         }
+        catch (Exception ex) when (ex is not StepFailedException and not OperationCanceledException)
+        {
+            // Anything else a template can raise (an unknown filter, a bad argument) fails the step, never the orchestration.
+            throw new StepFailedException(stepId, $"template failed: {ex.Message}");
+        }
     }
+
+    private static TimeSpan Duration(string text, string stepId) =>
+        Durations.TryParse(text, out var value) ? value : throw new StepFailedException(stepId, $"'{text}' is not a positive duration");
 
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 

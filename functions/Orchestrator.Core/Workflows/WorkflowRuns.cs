@@ -13,8 +13,11 @@ namespace Orchestrator.Core.Workflows;
 /// Postgres before its orchestration is scheduled, and removed again if scheduling fails, so a rejected request
 /// leaves nothing behind.
 /// </summary>
-public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registry, ILogger<WorkflowRuns> logger)
+public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registry, Llm.LlmGateway llm, ILogger<WorkflowRuns> logger)
 {
+    /// <summary>Retry runs are keyed <c>retry:{id}</c>, so asking twice returns the same retry; user keys may not use it.</summary>
+    public const string RetryKeyPrefix = "retry:";
+
     public async Task<StartOutcome> StartAsync(DurableTaskClient client, JsonNode? definitionField, JsonNode? input, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
@@ -25,6 +28,12 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         }
 
         var (definition, canonicalJson) = resolved.Value;
+        var providerErrors = UnknownProviders(definition).ToList();
+        if (providerErrors.Count > 0)
+        {
+            return StartOutcome.Invalid(providerErrors);
+        }
+
         input ??= new JsonObject();
         var inputErrors = InputSchemas.Check(definition, input);
         if (inputErrors.Count > 0)
@@ -79,7 +88,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         }
 
         // One retry per run: asking twice returns the same new run.
-        var run = new NewRun(NewRunId(), previous.DefinitionName, previous.DefinitionVersion, previous.DefinitionJson, previous.InputJson, id, $"retry:{id}");
+        var run = new NewRun(NewRunId(), previous.DefinitionName, previous.DefinitionVersion, previous.DefinitionJson, previous.InputJson, id, RetryKeyPrefix + id);
         return await StoreAndScheduleAsync(client, run, cancellationToken);
     }
 
@@ -144,6 +153,32 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
             default:
                 errors.Add(new DefinitionError("definition", "must be a definition name or a definition object"));
                 return null;
+        }
+    }
+
+    /// <summary>Providers a definition names that this deployment does not configure.</summary>
+    private IEnumerable<DefinitionError> UnknownProviders(WorkflowDefinition definition)
+    {
+        DefinitionError Error(string path, string name) =>
+            new(path, $"unknown provider '{name}'{Suggestions.Hint(name, llm.ProviderNames)}; configured: {string.Join(", ", llm.ProviderNames)}");
+
+        if (!llm.Knows(definition.Defaults?.Provider))
+        {
+            yield return Error("definition.defaults.provider", definition.Defaults!.Provider!);
+        }
+
+        for (var i = 0; i < definition.Steps.Count; i++)
+        {
+            var nested = definition.Steps[i] is MapStepDefinition map
+                ? map.Body.Select((s, j) => (Step: s, Path: map.Steps is null ? $"definition.steps[{i}].step" : $"definition.steps[{i}].steps[{j}]"))
+                : [(definition.Steps[i], $"definition.steps[{i}]")];
+            foreach (var (step, path) in nested)
+            {
+                if (step is LlmStepDefinition { Provider: { } provider } && !llm.Knows(provider))
+                {
+                    yield return Error($"{path}.provider", provider);
+                }
+            }
         }
     }
 
