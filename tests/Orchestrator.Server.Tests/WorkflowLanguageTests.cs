@@ -244,6 +244,9 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         Assert.Equal(2, fixture.Llm.CountContaining($"JSON-{tag}"));
         Assert.Contains("did not match the output schema after 1 repair(s)", run["error"]!.GetValue<string>());
         Assert.Contains("$.priority", run["error"]!.GetValue<string>());
+        var step = Assert.Single(run["steps"]!.AsArray())!;
+        Assert.True(step["tokens"]!["output"]!.GetValue<int>() == 6, step.ToJsonString());
+        Assert.Equal(6, run["tokens"]!["output"]!.GetValue<int>());
     }
 
     [Fact]

@@ -188,18 +188,31 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Records a failed attempt (kept if a later attempt completes the step: only non-completed rows change).</summary>
-    public async Task FailStepAsync(string runId, string stepId, int iteration, string error, string? provider, int? latencyMs, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a failed attempt (only a row that has not completed changes). Tokens the attempt paid for (rejected
+    /// structured replies) are added to the step and to the run's totals.
+    /// </summary>
+    public async Task FailStepAsync(string runId, string stepId, int iteration, string error, string? provider, int? latencyMs, Llm.LlmCompletion? spent, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            UPDATE workflow_steps SET status = 'Failed', error = @error, provider = COALESCE(@provider, provider),
-                   latency_ms = @latency, completed_at = now()
-             WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
+            WITH failed AS (
+                UPDATE workflow_steps SET status = 'Failed', error = @error, provider = COALESCE(@provider, provider),
+                       latency_ms = @latency, completed_at = now(),
+                       tokens_in = tokens_in + @tin, tokens_out = tokens_out + @tout, cost_usd = cost_usd + @cost
+                 WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
+                RETURNING 1)
+            UPDATE workflow_states s
+               SET tokens_in = s.tokens_in + @tin, tokens_out = s.tokens_out + @tout, cost_usd = s.cost_usd + @cost, updated_at = now()
+              FROM failed
+             WHERE s.id = @run
             """);
         command.Parameters.AddWithValue("error", error);
         command.Parameters.Add(new NpgsqlParameter("provider", NpgsqlDbType.Text) { Value = (object?)provider ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlDbType.Integer) { Value = (object?)latencyMs ?? DBNull.Value });
+        command.Parameters.AddWithValue("tin", spent?.InputTokens ?? 0);
+        command.Parameters.AddWithValue("tout", spent?.OutputTokens ?? 0);
+        command.Parameters.AddWithValue("cost", spent?.CostUsd ?? 0m);
         command.Parameters.AddWithValue("run", runId);
         command.Parameters.AddWithValue("step", stepId);
         command.Parameters.AddWithValue("iteration", iteration);

@@ -38,7 +38,8 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOpt
         catch (Exception ex) when (ex is LlmRequestRejectedException or LlmUnavailableException or StructuredOutputException)
         {
             var failedAfter = (int)time.GetElapsedTime(started).TotalMilliseconds;
-            await store.FailStepAsync(input.RunId, input.StepId, input.Iteration, ex.Message, llm.Provider, failedAfter, CancellationToken.None);
+            var spent = (ex as StructuredOutputException)?.Spent;
+            await store.FailStepAsync(input.RunId, input.StepId, input.Iteration, ex.Message, spent?.Provider ?? llm.Provider, failedAfter, spent, CancellationToken.None);
             Log.StepFailed(logger, input.RunId, input.StepId, input.Iteration, ex.Message);
             throw;
         }
@@ -75,7 +76,9 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOpt
 
             if (attempt >= repairs)
             {
-                throw new StructuredOutputException($"the reply did not match the output schema after {repairs} repair(s): {problems}");
+                throw new StructuredOutputException(
+                    $"the reply did not match the output schema after {repairs} repair(s): {problems}",
+                    completion with { InputTokens = inTokens, OutputTokens = outTokens, CostUsd = cost });
             }
 
             Log.StructuredOutputRepair(logger, input.RunId, input.StepId, input.Iteration, attempt + 1, problems!);

@@ -122,7 +122,7 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
         await store.ClaimStepAsync(id, "a", 0, "llm", default);
         await store.CompleteStepAsync(new StepCompletion(id, "a", 0, StepStatus.Completed, "A-out", 3, 4, 0m, "fake", "m", 10), default);
         await store.ClaimStepAsync(id, "b", 0, "llm", default);
-        await store.FailStepAsync(id, "b", 0, "rejected", "fake", 5, default);
+        await store.FailStepAsync(id, "b", 0, "rejected", "fake", 5, null, default);
         await store.FinishRunAsync(id, RunStatus.Failed, null, "step 'b' failed", default);
 
         var (status, retried, _) = await ExecuteAsync(h => h.RetryAsync(Request(""), id, client.Object, new StaticPayloads(), default));
