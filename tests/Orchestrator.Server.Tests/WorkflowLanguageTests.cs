@@ -278,6 +278,24 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_step_that_outlives_its_timeout_fails_the_run_and_a_workflow_timeout_races_the_whole_run()
+    {
+        var tag = Definitions.Tag();
+        fixture.Llm.Delay($"STEP1-{tag}", TimeSpan.FromSeconds(6));
+        var stepTimeout = Definitions.Chain(tag, 2);
+        stepTimeout["steps"]![0]!["timeout"] = "2s";
+        var workflowTimeout = Definitions.Chain(tag, 2);
+        workflowTimeout["timeout"] = "2s";
+
+        var first = await Api.WaitForStatusAsync(await Api.StartAsync(stepTimeout, new JsonObject { ["text"] = "slow" }), "Failed");
+        var second = await Api.WaitForStatusAsync(await Api.StartAsync(workflowTimeout, new JsonObject { ["text"] = "slow too" }), "Failed");
+
+        Assert.Contains("step 's1' did not finish within 2s", first["error"]!.GetValue<string>());
+        Assert.Contains("the workflow did not finish within 2s", second["error"]!.GetValue<string>());
+        Assert.Equal(0, fixture.Llm.CountContaining($"STEP2-{tag}"));
+    }
+
+    [Fact]
     public async Task Concurrent_starts_with_one_idempotency_key_start_exactly_one_run()
     {
         var tag = Definitions.Tag();

@@ -86,14 +86,17 @@ public static class SchemaErrors
 
             // The other keywords that fail on a value of the wrong type (an object's 'required' checked against a
             // string, say) only add noise next to "should be object".
-            if (mistyped.Contains(pointer) && !errors.ContainsKey("type"))
+            var quiet = mistyped.Contains(pointer);
+            if (errors.TryGetValue("type", out var wrongType))
             {
-                return;
+                Add(path, wrongType);
             }
-
-            foreach (var (keyword, message) in errors)
+            else if (!quiet)
             {
-                Describe(node, keyword, message, pointer, path);
+                foreach (var (keyword, message) in errors)
+                {
+                    Describe(node, keyword, message, pointer, path);
+                }
             }
 
             var children = (node.Details ?? []).Select(c => (Node: c, Keyword: Keyword(node, c))).ToList();
@@ -105,12 +108,15 @@ public static class SchemaErrors
                 }
             }
 
-            foreach (var alternatives in children.Where(c => c.Keyword is "oneOf" or "anyOf").GroupBy(c => c.Keyword))
+            if (!quiet)
             {
-                Alternatives(alternatives.Key!, alternatives.Select(c => c.Node).ToList(), path);
+                foreach (var alternatives in children.Where(c => c.Keyword is "oneOf" or "anyOf").GroupBy(c => c.Keyword))
+                {
+                    Alternatives(alternatives.Key!, alternatives.Select(c => c.Node).ToList(), path);
+                }
             }
 
-            if (reported == before)
+            if (reported == before && !quiet)
             {
                 Add(path, "does not match its schema");
             }

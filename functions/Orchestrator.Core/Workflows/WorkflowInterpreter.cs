@@ -38,6 +38,13 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             await context.CallActivityAsync(WorkflowTaskNames.FinishRun, new FinishRunRequest(input.RunId, RunStatus.Failed, null, ex.Message));
             throw new WorkflowFailedException(ex.Message);
         }
+        catch (Exception ex) when (ex is not WorkflowFailedException)
+        {
+            // A defect must not leave the run 'Running' in Postgres forever: record it, then fail the orchestration.
+            var reason = $"internal error: {ex.GetType().Name}: {ex.Message}";
+            await context.CallActivityAsync(WorkflowTaskNames.FinishRun, new FinishRunRequest(input.RunId, RunStatus.Failed, null, reason));
+            throw;
+        }
     }
 
     private async Task RunStepsAsync()
