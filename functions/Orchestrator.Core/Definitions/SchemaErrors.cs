@@ -143,6 +143,11 @@ public static class SchemaErrors
                     : string.Empty;
                 Add(path, $"must be one of: {string.Join(", ", allowed)}{hint}");
             }
+            else if (keyword == "pattern" && SchemaAt(node)?.TryGetProperty("pattern", out var pattern) == true
+                && InstanceAt(pointer) is JsonValue text && text.GetValueKind() == JsonValueKind.String)
+            {
+                Add(path, $"'{text.GetValue<string>()}' does not match {pattern.GetString()}");
+            }
             else if (keyword is not ("allOf" or "anyOf" or "oneOf" or "if" or "then" or "else" or "$ref"))
             {
                 Add(path, message);
