@@ -55,6 +55,12 @@ public sealed class TemplateReferences : AstVisitor
         return base.VisitForStatement(forStatement);
     }
 
+    protected override Statement VisitTableRowStatement(TableRowStatement tableRowStatement)
+    {
+        locals.Add(tableRowStatement.Identifier);
+        return base.VisitTableRowStatement(tableRowStatement);
+    }
+
     protected override Statement VisitAssignStatement(AssignStatement assignStatement)
     {
         locals.Add(assignStatement.Identifier);
