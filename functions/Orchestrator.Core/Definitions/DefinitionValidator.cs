@@ -197,9 +197,12 @@ public static class DefinitionValidator
                 var nestedVisible = visibleIds.Concat(map.Body.Select(s => s.Id)).Where(id => id != map.Id).ToList();
                 if (map.Steps is not null)
                 {
-                    foreach (var clash in map.Steps.Where(s => visibleIds.Contains(s.Id)))
+                    for (var n = 0; n < map.Steps.Count; n++)
                     {
-                        errors.Add(new DefinitionError($"{path}.steps[{map.Steps.ToList().IndexOf(clash)}].id", $"'{clash.Id}' is already a top-level step id"));
+                        if (visibleIds.Contains(map.Steps[n].Id))
+                        {
+                            errors.Add(new DefinitionError($"{path}.steps[{n}].id", $"'{map.Steps[n].Id}' is already a top-level step id"));
+                        }
                     }
 
                     CheckStepList(map.Steps, $"{path}.steps", nestedEarlier, nestedVisible, inputProperties, inMap: true, errors);
