@@ -50,7 +50,7 @@ public static class DefinitionValidator
         }
         catch (JsonException ex)
         {
-            errors.Add(new DefinitionError(JsonPaths.FromPointer((ex.Path ?? "$").TrimStart('$').Replace('.', '/')), ex.Message));
+            errors.Add(new DefinitionError(JsonPaths.FromPointer((ex.Path ?? "$").TrimStart('$').Replace('.', '/')), Unreadable(ex)));
             return null;
         }
 
@@ -58,6 +58,32 @@ public static class DefinitionValidator
         CheckDurations(definition, errors);
         CheckSteps(definition, errors);
         return definition;
+    }
+
+    /// <summary>
+    /// JSON Schema calls 1.0 and 1e10 integers but the deserializer cannot read them into an int; say what is wrong
+    /// without the CLR type names and reader positions of the serializer's message.
+    /// </summary>
+    private static string Unreadable(JsonException ex)
+    {
+        var message = ex.Message;
+        if (message.Contains("System.Int32", StringComparison.Ordinal))
+        {
+            return $"must be a whole number written without a decimal point or exponent, at most {int.MaxValue}";
+        }
+
+        if (message.Contains("System.Int64", StringComparison.Ordinal))
+        {
+            return $"must be a whole number written without a decimal point or exponent, at most {long.MaxValue}";
+        }
+
+        if (message.Contains("System.Decimal", StringComparison.Ordinal))
+        {
+            return $"must be a number of at most {decimal.MaxValue}";
+        }
+
+        var end = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return end > 0 ? message[..end] : message;
     }
 
     private static void CheckInputSchema(WorkflowDefinition definition, List<DefinitionError> errors)
