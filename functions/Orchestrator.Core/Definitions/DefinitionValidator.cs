@@ -263,6 +263,11 @@ public static class DefinitionValidator
         }
 
         var references = TemplateReferences.Of(template!);
+        foreach (var filter in references.Filters.Where(f => !TemplateEngine.FilterNames.Contains(f)))
+        {
+            errors.Add(new DefinitionError(path, $"unknown filter {filter}{Suggestions.Hint(filter, TemplateEngine.FilterNames)}"));
+        }
+
         var reported = new HashSet<string>(StringComparer.Ordinal);
         foreach (var reference in references.Paths)
         {

@@ -29,6 +29,10 @@ public static class TemplateEngine
     private static readonly ConcurrentDictionary<string, IFluidTemplate> Cache = new(StringComparer.Ordinal);
 
     private static readonly TemplateOptions Options = CreateOptions();
+    private static readonly HashSet<string> FilterNameSet = Options.Filters.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The filters templates may use (anything else fails: filters are strict).</summary>
+    public static IReadOnlySet<string> FilterNames => FilterNameSet;
 
     /// <summary>Parses a template, or returns the parser's message.</summary>
     public static bool TryParse(string source, out IFluidTemplate? template, out string? error)

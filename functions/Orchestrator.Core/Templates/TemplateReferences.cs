@@ -6,11 +6,15 @@ namespace Orchestrator.Core.Templates;
 public sealed class TemplateReferences : AstVisitor
 {
     private readonly List<IReadOnlyList<string>> paths = [];
+    private readonly HashSet<string> filters = new(StringComparer.Ordinal);
     private readonly HashSet<string> locals = new(StringComparer.Ordinal) { "forloop", "tablerowloop", "empty", "blank", "nil", "null", "true", "false" };
 
     public IReadOnlyList<IReadOnlyList<string>> Paths => paths;
 
     public IReadOnlySet<string> Locals => locals;
+
+    /// <summary>The names of the filters the template applies.</summary>
+    public IReadOnlySet<string> Filters => filters;
 
     public static TemplateReferences Of(Fluid.IFluidTemplate template)
     {
@@ -47,6 +51,14 @@ public sealed class TemplateReferences : AstVisitor
         }
 
         return base.VisitMemberExpression(memberExpression);
+    }
+
+    protected override Expression VisitFilterExpression(FilterExpression filterExpression)
+    {
+        // The input first, so the names come in the order they are written.
+        var visited = base.VisitFilterExpression(filterExpression);
+        filters.Add(filterExpression.Name);
+        return visited;
     }
 
     protected override Statement VisitForStatement(ForStatement forStatement)
