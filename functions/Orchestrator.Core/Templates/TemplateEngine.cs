@@ -92,6 +92,11 @@ public static class TemplateEngine
         {
             throw;
         }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("The maximum level of recursion", StringComparison.Ordinal))
+        {
+            // Fluid raises this one message for both limits, and blames a cyclic include that cannot exist here.
+            throw new TemplateException($"template exceeded its limits of {MaxSteps} steps and {MaxRecursion} nested loops", ex);
+        }
         catch (Exception ex)
         {
             // Filters fail in many ways (FluidException for an unknown filter, DivideByZeroException for
