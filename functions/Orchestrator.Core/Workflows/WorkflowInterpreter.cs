@@ -168,7 +168,8 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
 
         context.SetCustomStatus(null);
         var decisionNode = JsonNode.Parse(decision.ValueKind == JsonValueKind.Undefined ? "null" : decision.GetRawText());
-        var rejected = decisionNode is JsonObject obj && obj["approved"] is JsonValue approved && approved.GetValueKind() == JsonValueKind.False;
+        // Only an explicit "approved": true approves; anything else (also through the raw Durable event API) does not.
+        var rejected = !(decisionNode is JsonObject obj && obj["approved"] is JsonValue approved && approved.GetValueKind() == JsonValueKind.True);
         if (rejected && approval.OnReject != "continue")
         {
             var comment = decisionNode?["comment"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? $": {c.GetValue<string>()}" : string.Empty;
