@@ -128,7 +128,15 @@ public static class SchemaErrors
             {
                 foreach (var name in missing)
                 {
-                    Add(JsonPaths.FromPointer($"{pointer}/{name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)}", root, instance), "is required");
+                    // At the object that lacks it; the document itself has no path, so there the property is named instead.
+                    if (path.Length > 0)
+                    {
+                        Add(path, $"missing required property '{name}'");
+                    }
+                    else
+                    {
+                        Add(JsonPaths.Child(path, name), "is required");
+                    }
                 }
             }
             else if (keyword is "" or "false" || message.Contains("false schema", StringComparison.OrdinalIgnoreCase))
