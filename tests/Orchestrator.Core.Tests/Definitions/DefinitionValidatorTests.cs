@@ -76,7 +76,7 @@ public sealed class DefinitionValidatorTests
         {
             "step without a type",
             """{ "name": "w", "steps": [ { "id": "a", "prompt": "hi" } ] }""",
-            "steps[0].type", "is required"
+            "steps[0]", "missing required property 'type'"
         },
         {
             "step that is not an object",
@@ -86,7 +86,7 @@ public sealed class DefinitionValidatorTests
         {
             "llm step without prompt",
             """{ "name": "w", "steps": [ { "id": "a", "type": "llm" } ] }""",
-            "steps[0].prompt", "is required"
+            "steps[0]", "missing required property 'prompt'"
         },
         {
             "template that does not parse",
@@ -193,7 +193,7 @@ public sealed class DefinitionValidatorTests
         {
             "map's nested steps without ids",
             """{ "name": "w", "steps": [ { "id": "m", "type": "map", "items": "input.list", "steps": [ { "type": "llm", "prompt": "x" } ] } ] }""",
-            "steps[0].steps[0].id", "is required"
+            "steps[0].steps[0]", "missing required property 'id'"
         },
         {
             "map's nested step reading a later sibling",
@@ -214,7 +214,7 @@ public sealed class DefinitionValidatorTests
         {
             "approval without timeout",
             """{ "name": "w", "steps": [ { "id": "ok", "type": "approval", "message": "Approve?" } ] }""",
-            "steps[0].timeout", "is required"
+            "steps[0]", "missing required property 'timeout'"
         },
         {
             "duration that is not a duration",
@@ -339,7 +339,7 @@ public sealed class DefinitionValidatorTests
 
         Assert.Null(definition);
         Assert.Equal(
-            ["budget.maxTokens", "colour", "name", "steps[0].temperature", "steps[1].timeout", "steps[2]", "steps[3]", "steps[4].type", "version"],
+            ["budget.maxTokens", "colour", "name", "steps[0].temperature", "steps[1]", "steps[2]", "steps[3]", "steps[4].type", "version"],
             errors.Select(e => e.Path).Order(StringComparer.Ordinal));
     }
 
