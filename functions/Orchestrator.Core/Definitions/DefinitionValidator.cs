@@ -113,16 +113,40 @@ public static class DefinitionValidator
             }
         }
 
+        void CheckRetry(RetryDefinition? retry, string path)
+        {
+            if (retry is null)
+            {
+                return;
+            }
+
+            Check(retry.FirstInterval, $"{path}.firstInterval");
+            Check(retry.MaxInterval, $"{path}.maxInterval");
+            if (Durations.TryParse(retry.FirstInterval, out var first) && Durations.TryParse(retry.MaxInterval, out var max) && first > max)
+            {
+                errors.Add(new DefinitionError($"{path}.maxInterval", $"'{retry.MaxInterval}' is shorter than firstInterval '{retry.FirstInterval}'"));
+            }
+        }
+
+        void CheckStep(StepDefinition step, string path)
+        {
+            Check(step.Timeout, $"{path}.timeout");
+            CheckRetry(step.Retry, $"{path}.retry");
+            if (step is MapStepDefinition map)
+            {
+                for (var j = 0; j < map.Body.Count; j++)
+                {
+                    CheckStep(map.Body[j], map.Steps is null ? $"{path}.step" : $"{path}.steps[{j}]");
+                }
+            }
+        }
+
         Check(definition.Timeout, "timeout");
         Check(definition.Defaults?.Timeout, "defaults.timeout");
-        Check(definition.Defaults?.Retry?.FirstInterval, "defaults.retry.firstInterval");
-        Check(definition.Defaults?.Retry?.MaxInterval, "defaults.retry.maxInterval");
+        CheckRetry(definition.Defaults?.Retry, "defaults.retry");
         for (var i = 0; i < definition.Steps.Count; i++)
         {
-            var step = definition.Steps[i];
-            Check(step.Timeout, $"steps[{i}].timeout");
-            Check(step.Retry?.FirstInterval, $"steps[{i}].retry.firstInterval");
-            Check(step.Retry?.MaxInterval, $"steps[{i}].retry.maxInterval");
+            CheckStep(definition.Steps[i], $"steps[{i}]");
         }
     }
 

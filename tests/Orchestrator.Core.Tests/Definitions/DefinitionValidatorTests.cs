@@ -9,6 +9,16 @@ public sealed class DefinitionValidatorTests
     public static TheoryData<string, string, string, string> InvalidDefinitions => new()
     {
         {
+            "zero timeout on a map's nested step",
+            """{ "name": "w", "steps": [ { "id": "m", "type": "map", "items": "input.xs", "step": { "type": "llm", "prompt": "{{ item }}", "timeout": "0s" } } ] }""",
+            "steps[0].step.timeout", "not a positive duration"
+        },
+        {
+            "retry whose first interval is longer than its maximum",
+            """{ "name": "w", "steps": [ { "id": "a", "type": "llm", "prompt": "x", "retry": { "firstInterval": "2m" } } ] }""",
+            "steps[0].retry.maxInterval", "shorter than firstInterval"
+        },
+        {
             "missing name",
             """{ "steps": [ { "id": "a", "type": "llm", "prompt": "hi" } ] }""",
             "name", "is required"
