@@ -50,6 +50,23 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(before, await CountsAsync());
     }
 
+    [Theory]
+    [MemberData(nameof(Orchestrator.Core.Tests.Definitions.InvalidDefinitionCatalog.All), MemberType = typeof(Orchestrator.Core.Tests.Definitions.InvalidDefinitionCatalog))]
+    public async Task An_invalid_inline_definition_is_answered_400_at_its_path_and_stores_nothing(string why, string definition, string path, string message)
+    {
+        var before = await CountsAsync();
+
+        var (status, problem, response) = await fixture.Api.PostRawAsync("/api/v1/workflows", "{\"definition\": " + definition + ", \"input\": {}}");
+
+        Assert.True(status == HttpStatusCode.BadRequest, $"{why}: {status} {problem}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var expected = path.Length == 0 ? "definition" : "definition." + path;
+        Assert.True(
+            problem!["errors"]!.AsArray().Any(e => e!["path"]!.GetValue<string>() == expected && e["message"]!.GetValue<string>().Contains(message, StringComparison.Ordinal)),
+            $"{why}: expected '{message}' at {expected}, got {problem}");
+        Assert.Equal(before, await CountsAsync());
+    }
+
     [Fact]
     public async Task A_typo_in_a_step_reference_is_reported_with_a_suggestion()
     {
