@@ -32,7 +32,32 @@ public sealed class OrchestrationContextFake
                 calls.Add((name.Name, RoundTrip(input), options));
                 return StepAnswer((LlmStepRequest)RoundTrip(input)!);
             });
+        mock.Setup(c => c.CallActivityAsync<RecordStepResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                var request = (RecordStepRequest)RoundTrip(input)!;
+                calls.Add((name.Name, request, options));
+                return Task.FromResult(new RecordStepResult(request.Status, request.OutputJson, AlreadyFinished: false));
+            });
+
+        // Timers never fire unless a test says so; events answer from EventAnswer.
+        mock.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
+            .Returns((DateTime fireAt, CancellationToken _) =>
+            {
+                calls.Add(("timer", fireAt, null));
+                return new TaskCompletionSource().Task;
+            });
+        mock.Setup(c => c.WaitForExternalEvent<JsonElement>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) =>
+            {
+                calls.Add(("event:" + name, null, null));
+                return Task.FromResult(EventAnswer(name));
+            });
+        mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>()));
     }
+
+    /// <summary>How external events answer; by default an approval.</summary>
+    public Func<string, JsonElement> EventAnswer { get; set; } = _ => JsonSerializer.SerializeToElement(new { approved = true, comment = "ok" });
 
     /// <summary>How LLM step activities answer; by default an echo of the rendered prompt.</summary>
     public Func<LlmStepRequest, Task<StepResult>> StepAnswer { get; set; } =
