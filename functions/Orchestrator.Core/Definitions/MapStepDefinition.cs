@@ -36,10 +36,3 @@ public sealed record MapStepDefinition : StepDefinition
     /// <summary>How a nested step is recorded in <c>workflow_steps</c>: <c>{map id}.{nested id}</c>, iteration = item index.</summary>
     public string RecordId(StepDefinition nested) => $"{Id}.{nested.Id}";
 }
-
-/// <summary>What a map does when an item fails.</summary>
-public static class MapFailurePolicy
-{
-    public const string Fail = "fail";
-    public const string Continue = "continue";
-}

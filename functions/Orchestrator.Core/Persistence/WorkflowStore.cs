@@ -33,8 +33,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("version", run.DefinitionVersion);
         command.Parameters.AddWithValue("definition", run.DefinitionJson);
         command.Parameters.AddWithValue("input", run.InputJson);
-        command.Parameters.Add(new NpgsqlParameter("retry_of", NpgsqlDbType.Text) { Value = (object?)run.RetryOf ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)run.IdempotencyKey ?? DBNull.Value });
+        command.Parameters.AddNullable("retry_of", NpgsqlDbType.Text, run.RetryOf);
+        command.Parameters.AddNullable("key", NpgsqlDbType.Text, run.IdempotencyKey);
         if (await command.ExecuteScalarAsync(cancellationToken) is string id)
         {
             return (id, true);
@@ -175,13 +175,13 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
              WHERE s.id = @run
             """);
         command.Parameters.AddWithValue("status", completion.Status);
-        command.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)completion.Output ?? DBNull.Value });
+        command.Parameters.AddNullable("output", NpgsqlDbType.Text, completion.Output);
         command.Parameters.AddWithValue("tin", completion.TokensIn);
         command.Parameters.AddWithValue("tout", completion.TokensOut);
         command.Parameters.AddWithValue("cost", completion.CostUsd);
-        command.Parameters.Add(new NpgsqlParameter("provider", NpgsqlDbType.Text) { Value = (object?)completion.Provider ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("model", NpgsqlDbType.Text) { Value = (object?)completion.Model ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlDbType.Integer) { Value = (object?)completion.LatencyMs ?? DBNull.Value });
+        command.Parameters.AddNullable("provider", NpgsqlDbType.Text, completion.Provider);
+        command.Parameters.AddNullable("model", NpgsqlDbType.Text, completion.Model);
+        command.Parameters.AddNullable("latency", NpgsqlDbType.Integer, completion.LatencyMs);
         command.Parameters.AddWithValue("run", completion.RunId);
         command.Parameters.AddWithValue("step", completion.StepId);
         command.Parameters.AddWithValue("iteration", completion.Iteration);
@@ -208,8 +208,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
              WHERE s.id = @run
             """);
         command.Parameters.AddWithValue("error", error);
-        command.Parameters.Add(new NpgsqlParameter("provider", NpgsqlDbType.Text) { Value = (object?)provider ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("latency", NpgsqlDbType.Integer) { Value = (object?)latencyMs ?? DBNull.Value });
+        command.Parameters.AddNullable("provider", NpgsqlDbType.Text, provider);
+        command.Parameters.AddNullable("latency", NpgsqlDbType.Integer, latencyMs);
         command.Parameters.AddWithValue("tin", spent?.InputTokens ?? 0);
         command.Parameters.AddWithValue("tout", spent?.OutputTokens ?? 0);
         command.Parameters.AddWithValue("cost", spent?.CostUsd ?? 0m);
@@ -230,8 +230,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
              WHERE id = @id AND status NOT IN ('Completed', 'Failed', 'Cancelled')
             """);
         command.Parameters.AddWithValue("status", status);
-        command.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)outputJson ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)error ?? DBNull.Value });
+        command.Parameters.AddNullable("output", NpgsqlDbType.Text, outputJson);
+        command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
         command.Parameters.AddWithValue("id", id);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
@@ -302,10 +302,10 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
             upsert.Parameters.AddWithValue("iteration", step.Iteration);
             upsert.Parameters.AddWithValue("type", step.StepType);
             upsert.Parameters.AddWithValue("status", step.Status);
-            upsert.Parameters.Add(new NpgsqlParameter("output", NpgsqlDbType.Text) { Value = (object?)step.OutputJson ?? DBNull.Value });
-            upsert.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)step.Error ?? DBNull.Value });
-            upsert.Parameters.Add(new NpgsqlParameter("event", NpgsqlDbType.Text) { Value = (object?)step.WaitEvent ?? DBNull.Value });
-            upsert.Parameters.Add(new NpgsqlParameter("until", NpgsqlDbType.TimestampTz) { Value = step.WaitUntil is { } until ? DateTime.SpecifyKind(until, DateTimeKind.Utc) : DBNull.Value });
+            upsert.Parameters.AddNullable("output", NpgsqlDbType.Text, step.OutputJson);
+            upsert.Parameters.AddNullable("error", NpgsqlDbType.Text, step.Error);
+            upsert.Parameters.AddNullable("event", NpgsqlDbType.Text, step.WaitEvent);
+            upsert.Parameters.AddNullable("until", NpgsqlDbType.TimestampTz, step.WaitUntil is { } until ? DateTime.SpecifyKind(until, DateTimeKind.Utc) : null);
             await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
             result = await reader.ReadAsync(cancellationToken)
                 ? new Workflows.RecordStepResult(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), false)

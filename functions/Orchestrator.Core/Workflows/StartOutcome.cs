@@ -7,14 +7,3 @@ public sealed record StartOutcome(StartOutcomeKind Kind, string? RunId, IReadOnl
 {
     public static StartOutcome Invalid(IReadOnlyList<DefinitionError> errors) => new(StartOutcomeKind.Invalid, null, errors);
 }
-
-/// <summary>The kinds of start outcome.</summary>
-public enum StartOutcomeKind
-{
-    Started,
-    AlreadyExists,
-    Invalid,
-    NotFound,
-    Conflict,
-    Unavailable,
-}

@@ -1,0 +1,8 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Core.Definitions;
+using Orchestrator.Core.Persistence;
+
+namespace Orchestrator.Core.Api;
+
+/// <summary>How many of the definition's steps have finished.</summary>
+public sealed record ProgressView(int Completed, int Total);

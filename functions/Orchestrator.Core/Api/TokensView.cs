@@ -1,0 +1,8 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Core.Definitions;
+using Orchestrator.Core.Persistence;
+
+namespace Orchestrator.Core.Api;
+
+/// <summary>Tokens spent by the run's own calls (reused steps are not counted again).</summary>
+public sealed record TokensView(long Input, long Output);
