@@ -124,7 +124,8 @@ public static class DefinitionValidator
             Check(retry.MaxInterval, $"{path}.maxInterval");
             if (Durations.TryParse(retry.FirstInterval, out var first) && Durations.TryParse(retry.MaxInterval, out var max) && first > max)
             {
-                errors.Add(new DefinitionError($"{path}.maxInterval", $"'{retry.MaxInterval}' is shorter than firstInterval '{retry.FirstInterval}'"));
+                // Reported at firstInterval: maxInterval may be the default, absent from the document.
+                errors.Add(new DefinitionError($"{path}.firstInterval", $"'{retry.FirstInterval}' is longer than maxInterval '{retry.MaxInterval}'"));
             }
         }
 

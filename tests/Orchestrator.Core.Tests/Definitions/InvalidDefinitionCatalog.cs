@@ -17,7 +17,7 @@ public static class InvalidDefinitionCatalog
         {
             "retry whose first interval is longer than its maximum",
             """{ "name": "w", "steps": [ { "id": "a", "type": "llm", "prompt": "x", "retry": { "firstInterval": "2m" } } ] }""",
-            "steps[0].retry.maxInterval", "shorter than firstInterval"
+            "steps[0].retry.firstInterval", "longer than maxInterval '1m'"
         },
         {
             "missing name",
