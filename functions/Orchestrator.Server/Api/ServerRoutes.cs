@@ -68,7 +68,13 @@ public static class ServerRoutes
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // A dependency that is down (PostgreSQL, the task hub's storage) is a 503 the client may retry, not a 500.
+            StatusCodeSelector = ex => ex switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                Npgsql.NpgsqlException or TimeoutException or Azure.RequestFailedException => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
         return app;
