@@ -155,11 +155,11 @@ public static class DefinitionValidator
     {
         var inputProperties = DeclaredInputProperties(definition.Input);
         var earlier = new HashSet<string>(StringComparer.Ordinal);
-        CheckStepList(definition.Steps, "steps", earlier, definition.Steps.Select(s => s.Id).ToList(), inputProperties, inMap: false, errors);
+        CheckStepList(definition.Steps, "steps", earlier, definition.Steps.Select(s => s.Id).ToList(), inputProperties, enclosingMap: null, errors);
 
         if (definition.Output is not null)
         {
-            var scope = new TemplateScope(null, definition.Steps.Select(s => s.Id).ToList(), earlier, inputProperties, InMap: false);
+            var scope = new TemplateScope(null, definition.Steps.Select(s => s.Id).ToList(), earlier, inputProperties, EnclosingMap: null);
             foreach (var (template, path) in OutputTemplates.Strings(definition.Output, "output"))
             {
                 CheckTemplate(template, path, scope, errors);
@@ -170,7 +170,7 @@ public static class DefinitionValidator
     /// <summary>Checks steps in order; <paramref name="earlier"/> grows as each step becomes visible to the next.</summary>
     private static void CheckStepList(
         IReadOnlyList<StepDefinition> steps, string listPath, HashSet<string> earlier, IReadOnlyList<string> visibleIds,
-        HashSet<string>? inputProperties, bool inMap, List<DefinitionError> errors)
+        HashSet<string>? inputProperties, string? enclosingMap, List<DefinitionError> errors)
     {
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < steps.Count; i++)
@@ -186,16 +186,16 @@ public static class DefinitionValidator
                 seen[step.Id] = i;
             }
 
-            CheckStep(step, path, earlier, visibleIds, inputProperties, inMap, errors);
+            CheckStep(step, path, earlier, visibleIds, inputProperties, enclosingMap, errors);
             earlier.Add(step.Id);
         }
     }
 
     private static void CheckStep(
         StepDefinition step, string path, HashSet<string> earlier, IReadOnlyList<string> visibleIds,
-        HashSet<string>? inputProperties, bool inMap, List<DefinitionError> errors)
+        HashSet<string>? inputProperties, string? enclosingMap, List<DefinitionError> errors)
     {
-        var scope = new TemplateScope(step.Id, visibleIds, earlier, inputProperties, inMap);
+        var scope = new TemplateScope(step.Id, visibleIds, earlier, inputProperties, enclosingMap);
         if (step.When is not null)
         {
             CheckTemplate("{% if " + step.When + " %}{% endif %}", $"{path}.when", scope, errors);
@@ -256,11 +256,11 @@ public static class DefinitionValidator
                         }
                     }
 
-                    CheckStepList(map.Steps, $"{path}.steps", nestedEarlier, nestedVisible, inputProperties, inMap: true, errors);
+                    CheckStepList(map.Steps, $"{path}.steps", nestedEarlier, nestedVisible, inputProperties, enclosingMap: map.Id, errors);
                 }
                 else
                 {
-                    CheckStep(map.Body[0], $"{path}.step", nestedEarlier, nestedVisible, inputProperties, inMap: true, errors);
+                    CheckStep(map.Body[0], $"{path}.step", nestedEarlier, nestedVisible, inputProperties, enclosingMap: map.Id, errors);
                 }
 
                 break;
@@ -328,6 +328,11 @@ public static class DefinitionValidator
             }
 
             var id = reference[1];
+            if (id == scope.EnclosingMap)
+            {
+                return $"steps.{id} is the map this step runs in; its output exists only once every item is done (use item and index)";
+            }
+
             if (!scope.VisibleIds.Contains(id))
             {
                 return $"unknown variable steps.{id}{Suggestions.Hint(id, scope.Earlier, "steps.")}";
@@ -390,8 +395,10 @@ public static class DefinitionValidator
         IReadOnlyList<string> VisibleIds,
         IReadOnlySet<string> Earlier,
         IReadOnlySet<string>? InputProperties,
-        bool InMap)
+        string? EnclosingMap)
     {
+        public bool InMap => EnclosingMap is not null;
+
         public IReadOnlySet<string> Earlier { get; } = CurrentId is null ? Earlier : Earlier.Where(id => id != CurrentId).ToHashSet(StringComparer.Ordinal);
     }
 }

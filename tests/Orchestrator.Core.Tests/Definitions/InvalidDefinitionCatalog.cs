@@ -10,6 +10,11 @@ public static class InvalidDefinitionCatalog
     public static TheoryData<string, string, string, string> All => new()
     {
         {
+            "a map's nested step reading the map itself",
+            """{ "name": "w", "steps": [ { "id": "a", "type": "llm", "prompt": "x" }, { "id": "m", "type": "map", "items": "input.xs", "step": { "type": "llm", "prompt": "{{ steps.m.output }}" } } ] }""",
+            "steps[1].step.prompt", "is the map this step runs in"
+        },
+        {
             "zero timeout on a map's nested step",
             """{ "name": "w", "steps": [ { "id": "m", "type": "map", "items": "input.xs", "step": { "type": "llm", "prompt": "{{ item }}", "timeout": "0s" } } ] }""",
             "steps[0].step.timeout", "not a positive duration"
