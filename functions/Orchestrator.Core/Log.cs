@@ -50,8 +50,8 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Information, "Created database {Database}")]
     public static partial void DatabaseCreated(ILogger logger, string database);
 
-    [LoggerMessage(4000, LogLevel.Error, "Request {Method} {Path} failed")]
-    public static partial void RequestFailed(ILogger logger, Exception exception, string method, string path);
+    [LoggerMessage(4000, LogLevel.Warning, "Run {RunId} is marked Cancelled but its orchestration could not be terminated; its steps will refuse to run")]
+    public static partial void TerminateFailed(ILogger logger, Exception exception, string runId);
 
     [LoggerMessage(4001, LogLevel.Error, "Run {RunId} was stored but its orchestration could not be scheduled; the run was removed")]
     public static partial void ScheduleFailed(ILogger logger, Exception exception, string runId);

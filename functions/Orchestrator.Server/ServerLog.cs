@@ -5,7 +5,4 @@ internal static partial class ServerLog
 {
     [LoggerMessage(5000, LogLevel.Information, "Durable task hub {TaskHub} started as worker {WorkerId}")]
     public static partial void TaskHubStarted(ILogger logger, string taskHub, string workerId);
-
-    [LoggerMessage(5001, LogLevel.Error, "Unhandled error in {Method} {Path}")]
-    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
 }

@@ -38,8 +38,6 @@ public sealed class LlmGateway : IDisposable
     /// <summary>The default provider's kind, recorded with each step it serves (<c>openai</c> or <c>simulated</c>).</summary>
     public string Provider { get; }
 
-    public string DefaultModel => options.Model;
-
     /// <summary>Whether a step may name <paramref name="provider"/>.</summary>
     public bool Knows(string? provider) => provider is null || providers.ContainsKey(provider);
 

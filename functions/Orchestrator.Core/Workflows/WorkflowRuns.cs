@@ -66,7 +66,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The run is marked Cancelled either way: every step checks that before spending anything.
-            Log.RequestFailed(logger, ex, "TERMINATE", id);
+            Log.TerminateFailed(logger, ex, id);
         }
 
         Log.RunCancelled(logger, id, reason);
