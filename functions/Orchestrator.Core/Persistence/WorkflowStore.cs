@@ -121,25 +121,11 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
             RETURNING 1
             """, connection, transaction))
         {
-            upsert.Parameters.AddWithValue("run", runId);
-            upsert.Parameters.AddWithValue("step", stepId);
-            upsert.Parameters.AddWithValue("iteration", iteration);
+            upsert.Parameters.AddStepKey(runId, stepId, iteration);
             upsert.Parameters.AddWithValue("type", stepType);
             if (await upsert.ExecuteScalarAsync(cancellationToken) is null)
             {
-                await using var read = new NpgsqlCommand(
-                    $"SELECT {StepColumns} FROM workflow_steps WHERE run_id = @run AND step_id = @step AND iteration = @iteration",
-                    connection, transaction);
-                read.Parameters.AddWithValue("run", runId);
-                read.Parameters.AddWithValue("step", stepId);
-                read.Parameters.AddWithValue("iteration", iteration);
-                WorkflowStepRecord completed;
-                await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
-                {
-                    await reader.ReadAsync(cancellationToken);
-                    completed = ReadStep(reader);
-                }
-
+                var completed = await ReadStepAsync(connection, transaction, runId, stepId, iteration, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new StepClaim(StepClaimKind.AlreadyCompleted, completed, null);
             }
@@ -182,9 +168,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddNullable("provider", NpgsqlDbType.Text, completion.Provider);
         command.Parameters.AddNullable("model", NpgsqlDbType.Text, completion.Model);
         command.Parameters.AddNullable("latency", NpgsqlDbType.Integer, completion.LatencyMs);
-        command.Parameters.AddWithValue("run", completion.RunId);
-        command.Parameters.AddWithValue("step", completion.StepId);
-        command.Parameters.AddWithValue("iteration", completion.Iteration);
+        command.Parameters.AddStepKey(completion.RunId, completion.StepId, completion.Iteration);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -213,9 +197,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("tin", spent?.InputTokens ?? 0);
         command.Parameters.AddWithValue("tout", spent?.OutputTokens ?? 0);
         command.Parameters.AddWithValue("cost", spent?.CostUsd ?? 0m);
-        command.Parameters.AddWithValue("run", runId);
-        command.Parameters.AddWithValue("step", stepId);
-        command.Parameters.AddWithValue("iteration", iteration);
+        command.Parameters.AddStepKey(runId, stepId, iteration);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -297,9 +279,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
             RETURNING status, output
             """, connection, transaction))
         {
-            upsert.Parameters.AddWithValue("run", step.RunId);
-            upsert.Parameters.AddWithValue("step", step.StepId);
-            upsert.Parameters.AddWithValue("iteration", step.Iteration);
+            upsert.Parameters.AddStepKey(step.RunId, step.StepId, step.Iteration);
             upsert.Parameters.AddWithValue("type", step.StepType);
             upsert.Parameters.AddWithValue("status", step.Status);
             upsert.Parameters.AddNullable("output", NpgsqlDbType.Text, step.OutputJson);
@@ -314,14 +294,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
         if (result is null)
         {
-            await using var read = new NpgsqlCommand(
-                "SELECT status, output FROM workflow_steps WHERE run_id = @run AND step_id = @step AND iteration = @iteration", connection, transaction);
-            read.Parameters.AddWithValue("run", step.RunId);
-            read.Parameters.AddWithValue("step", step.StepId);
-            read.Parameters.AddWithValue("iteration", step.Iteration);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            result = new Workflows.RecordStepResult(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), true);
+            var kept = await ReadStepAsync(connection, transaction, step.RunId, step.StepId, step.Iteration, cancellationToken);
+            result = new Workflows.RecordStepResult(kept.Status, kept.Output, true);
         }
 
         await using (var touch = new NpgsqlCommand(
@@ -337,6 +311,17 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    private static async Task<WorkflowStepRecord> ReadStepAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, string stepId, int iteration, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand(
+            $"SELECT {StepColumns} FROM workflow_steps WHERE run_id = @run AND step_id = @step AND iteration = @iteration", connection, transaction);
+        read.Parameters.AddStepKey(runId, stepId, iteration);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return ReadStep(reader);
     }
 
     private static WorkflowRunRecord ReadRun(DbDataReader r) => new(
