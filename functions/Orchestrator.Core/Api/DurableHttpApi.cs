@@ -48,8 +48,8 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         var outcome = await runs.CancelAsync(client, id, string.IsNullOrWhiteSpace(reason) ? "terminated through the Durable HTTP API" : reason, cancellationToken);
         return outcome.Kind switch
         {
-            StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
+            RunOutcomeKind.NotFound => Problems.NotFound(id),
+            RunOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => TypedResults.Accepted((string?)null),
         };
     }

@@ -82,8 +82,8 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         var outcome = await runs.CancelAsync(client, id, reason, cancellationToken);
         return outcome.Kind switch
         {
-            StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
+            RunOutcomeKind.NotFound => Problems.NotFound(id),
+            RunOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => TypedResults.Ok(new { id, status = RunStatus.Cancelled, reason }),
         };
     }
@@ -93,8 +93,8 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         var outcome = await runs.RetryAsync(client, id, cancellationToken);
         return outcome.Kind switch
         {
-            StartOutcomeKind.NotFound => Problems.NotFound(id),
-            StartOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
+            RunOutcomeKind.NotFound => Problems.NotFound(id),
+            RunOutcomeKind.Conflict => Problems.Conflict(id, outcome.RunStatus, outcome.Message!),
             _ => await AcceptedAsync(request, client, payloads, outcome),
         };
     }
@@ -137,21 +137,21 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
         return TypedResults.Accepted((string?)null, new { id, @event = name });
     }
 
-    private static async Task<IResult> AcceptedAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, StartOutcome outcome)
+    private static async Task<IResult> AcceptedAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, RunOutcome outcome)
     {
         switch (outcome.Kind)
         {
-            case StartOutcomeKind.Invalid:
+            case RunOutcomeKind.Invalid:
                 return Problems.Validation("The workflow request is invalid.", outcome.Errors);
-            case StartOutcomeKind.Unavailable:
+            case RunOutcomeKind.Unavailable:
                 return Problems.Unavailable(outcome.Message!);
-            case StartOutcomeKind.NotFound:
+            case RunOutcomeKind.NotFound:
                 return Problems.NotFound(outcome.RunId ?? string.Empty);
         }
 
         var payload = await payloads.CreateAsync(request, client, outcome.RunId!);
         var location = $"{request.Scheme}://{request.Host}{request.PathBase}/api/{WorkflowsRoute}/{outcome.RunId}";
-        return outcome.Kind == StartOutcomeKind.AlreadyExists
+        return outcome.Kind == RunOutcomeKind.AlreadyExists
             ? TypedResults.Ok(payload)
             : TypedResults.Accepted(location, payload);
     }

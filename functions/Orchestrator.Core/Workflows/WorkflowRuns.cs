@@ -18,27 +18,27 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
     /// <summary>Retry runs are keyed <c>retry:{id}</c>, so asking twice returns the same retry; user keys may not use it.</summary>
     public const string RetryKeyPrefix = "retry:";
 
-    public async Task<StartOutcome> StartAsync(DurableTaskClient client, JsonNode? definitionField, JsonNode? input, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<RunOutcome> StartAsync(DurableTaskClient client, JsonNode? definitionField, JsonNode? input, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         var resolved = ResolveDefinition(definitionField, errors);
         if (resolved is null)
         {
-            return StartOutcome.Invalid(errors);
+            return RunOutcome.Invalid(errors);
         }
 
         var (definition, canonicalJson) = resolved.Value;
         var providerErrors = UnknownProviders(definition).ToList();
         if (providerErrors.Count > 0)
         {
-            return StartOutcome.Invalid(providerErrors);
+            return RunOutcome.Invalid(providerErrors);
         }
 
         input ??= new JsonObject();
         var inputErrors = InputSchemas.Check(definition, input);
         if (inputErrors.Count > 0)
         {
-            return StartOutcome.Invalid(inputErrors);
+            return RunOutcome.Invalid(inputErrors);
         }
 
         var run = new NewRun(NewRunId(), definition.Name, definition.Version, canonicalJson, input.ToJsonString(), null, idempotencyKey);
@@ -46,17 +46,17 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
     }
 
     /// <summary>Cancels a run that has not finished: marks it Cancelled, then terminates its orchestration.</summary>
-    public async Task<StartOutcome> CancelAsync(DurableTaskClient client, string id, string reason, CancellationToken cancellationToken)
+    public async Task<RunOutcome> CancelAsync(DurableTaskClient client, string id, string reason, CancellationToken cancellationToken)
     {
         var (cancelled, previous) = await store.CancelRunAsync(id, reason, cancellationToken);
         if (previous is null)
         {
-            return new StartOutcome(StartOutcomeKind.NotFound, id, []);
+            return new RunOutcome(RunOutcomeKind.NotFound, id, []);
         }
 
         if (!cancelled)
         {
-            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is already {previous}; only Pending or Running runs can be cancelled", previous);
+            return new RunOutcome(RunOutcomeKind.Conflict, id, [], $"run {id} is already {previous}; only Pending or Running runs can be cancelled", previous);
         }
 
         try
@@ -70,21 +70,21 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         }
 
         Log.RunCancelled(logger, id, reason);
-        return new StartOutcome(StartOutcomeKind.Started, id, []);
+        return new RunOutcome(RunOutcomeKind.Accepted, id, []);
     }
 
     /// <summary>Starts a new run of a failed or cancelled one, reusing every step it completed.</summary>
-    public async Task<StartOutcome> RetryAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
+    public async Task<RunOutcome> RetryAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
         var previous = await store.GetRunAsync(id, cancellationToken);
         if (previous is null)
         {
-            return new StartOutcome(StartOutcomeKind.NotFound, id, []);
+            return new RunOutcome(RunOutcomeKind.NotFound, id, []);
         }
 
         if (previous.Status is not (RunStatus.Failed or RunStatus.Cancelled))
         {
-            return new StartOutcome(StartOutcomeKind.Conflict, id, [], $"run {id} is {previous.Status}; only Failed or Cancelled runs can be retried", previous.Status);
+            return new RunOutcome(RunOutcomeKind.Conflict, id, [], $"run {id} is {previous.Status}; only Failed or Cancelled runs can be retried", previous.Status);
         }
 
         // One retry per run: asking twice returns the same new run.
@@ -92,12 +92,12 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         return await StoreAndScheduleAsync(client, run, cancellationToken);
     }
 
-    private async Task<StartOutcome> StoreAndScheduleAsync(DurableTaskClient client, NewRun run, CancellationToken cancellationToken)
+    private async Task<RunOutcome> StoreAndScheduleAsync(DurableTaskClient client, NewRun run, CancellationToken cancellationToken)
     {
         var (id, created) = await store.InsertRunAsync(run, cancellationToken);
         if (!created)
         {
-            return new StartOutcome(StartOutcomeKind.AlreadyExists, id, []);
+            return new RunOutcome(RunOutcomeKind.AlreadyExists, id, []);
         }
 
         try
@@ -117,11 +117,11 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         {
             Log.ScheduleFailed(logger, ex, id);
             await store.DeleteRunAsync(id, CancellationToken.None);
-            return new StartOutcome(StartOutcomeKind.Unavailable, null, [], "the durable task hub could not accept the run; nothing was stored, try again");
+            return new RunOutcome(RunOutcomeKind.Unavailable, null, [], "the durable task hub could not accept the run; nothing was stored, try again");
         }
 
         Log.RunStarted(logger, id, $"{run.DefinitionName}@{run.DefinitionVersion}", run.RetryOf);
-        return new StartOutcome(StartOutcomeKind.Started, id, []);
+        return new RunOutcome(RunOutcomeKind.Accepted, id, []);
     }
 
     private (WorkflowDefinition Definition, string CanonicalJson)? ResolveDefinition(JsonNode? field, List<DefinitionError> errors)
