@@ -14,6 +14,7 @@ using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Persistence;
 using Orchestrator.Core.Workflows;
 using Orchestrator.Functions.Api;
+using Orchestrator.Core.Tests.Fakes;
 using Orchestrator.Functions.Workflows;
 
 namespace Orchestrator.Functions.Tests;
@@ -24,22 +25,15 @@ public sealed class FunctionWrappersTests
     [Fact]
     public async Task The_orchestration_trigger_runs_the_core_orchestrator_on_its_input()
     {
-        var context = new Mock<TaskOrchestrationContext> { CallBase = true };
-        var prompts = new List<string>();
-        context.SetupGet(c => c.CurrentUtcDateTime).Returns(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-        context.Setup(c => c.GetInput<WorkflowRunInput>()).Returns(new WorkflowRunInput(
-            "run-9", """{"name":"w","steps":[{"id":"a","type":"llm","prompt":"hello {{ input.who }}"}]}""", """{"who":"world"}""", null));
-        context.Setup(c => c.CallActivityAsync<object>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
-        context.Setup(c => c.CallActivityAsync<StepResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns((TaskName _, object? input, TaskOptions? _) =>
-            {
-                prompts.Add(((LlmStepRequest)input!).Prompt);
-                return Task.FromResult(new StepResult("hi!", 1, 1, 0m, "fake", false));
-            });
+        var context = new OrchestrationContextFake
+        {
+            Input = new WorkflowRunInput("run-9", """{"name":"w","steps":[{"id":"a","type":"llm","prompt":"hello {{ input.who }}"}]}""", """{"who":"world"}""", null),
+            StepAnswer = _ => Task.FromResult(new StepResult("hi!", 1, 1, 0m, "fake", false)),
+        };
 
         var result = await WorkflowTaskFunctions.RunOrchestratorAsync(context.Object);
 
-        Assert.Equal(["hello world"], prompts);
+        Assert.Equal(["hello world"], context.StepRequests.Select(r => r.Prompt));
         Assert.Equal(RunStatus.Completed, result.Status);
         Assert.Equal("\"hi!\"", result.OutputJson);
     }

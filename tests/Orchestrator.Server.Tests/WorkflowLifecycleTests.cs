@@ -91,6 +91,34 @@ public sealed class WorkflowLifecycleTests(ServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_terminate_url_of_the_status_query_payload_cancels_the_run_like_the_cancel_endpoint()
+    {
+        var tag = Definitions.Tag();
+        var gate = fixture.Llm.Hold($"STEP1-{tag}");
+        var (_, start, _) = await fixture.Api.PostAsync("/api/v1/workflows", new JsonObject { ["definition"] = Definitions.Chain(tag, 2), ["input"] = new JsonObject { ["text"] = "stop" } });
+        var id = start!["id"]!.GetValue<string>();
+        await fixture.Llm.WaitForAsync($"STEP1-{tag}");
+
+        var terminate = start["terminatePostUri"]!.GetValue<string>().Replace("{text}", "operator%20stop", StringComparison.Ordinal);
+        using var response = await fixture.Api.Http.PostAsync(new Uri(terminate), null);
+        gate.SetResult();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var run = await fixture.Api.GetRunAsync(id);
+        Assert.Equal(("Cancelled", "operator stop"), (run["status"]!.GetValue<string>(), run["error"]!.GetValue<string>()));
+        var status = await fixture.Api.GetAsync(new Uri(start["statusQueryGetUri"]!.GetValue<string>()).PathAndQuery);
+        for (var i = 0; i < 50 && status.Body!["runtimeStatus"]!.GetValue<string>() != "Terminated"; i++)
+        {
+            await Task.Delay(200);
+            status = await fixture.Api.GetAsync(new Uri(start["statusQueryGetUri"]!.GetValue<string>()).PathAndQuery);
+        }
+
+        Assert.Equal("Terminated", status.Body!["runtimeStatus"]!.GetValue<string>());
+        await Task.Delay(3000);
+        Assert.Equal(0, fixture.Llm.CountContaining($"STEP2-{tag}"));
+    }
+
+    [Fact]
     public async Task A_permanently_failing_step_fails_the_run_and_retry_reuses_completed_steps()
     {
         var tag = Definitions.Tag();

@@ -19,6 +19,7 @@ public sealed class OrchestrationContextFake
         mock.SetupGet(c => c.CurrentUtcDateTime).Returns(now ?? new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         mock.SetupGet(c => c.InstanceId).Returns("run-1");
         mock.SetupGet(c => c.IsReplaying).Returns(false);
+        mock.Setup(c => c.GetInput<WorkflowRunInput>()).Returns(() => Input);
         // Moq matches generic arguments by assignability and the last setup wins: the general one goes first.
         mock.Setup(c => c.CallActivityAsync<object>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
@@ -55,6 +56,9 @@ public sealed class OrchestrationContextFake
             });
         mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>()));
     }
+
+    /// <summary>What <c>GetInput</c> returns, for hosts' trigger wrappers that read the input themselves.</summary>
+    public WorkflowRunInput? Input { get; set; }
 
     /// <summary>How external events answer; by default an approval.</summary>
     public Func<string, JsonElement> EventAnswer { get; set; } = _ => JsonSerializer.SerializeToElement(new { approved = true, comment = "ok" });
