@@ -17,7 +17,6 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private readonly JsonNode? runInput = JsonNode.Parse(input.InputJson);
     private readonly JsonObject steps = [];
     private JsonNode? lastOutput;
-    private string? finishedAs;
     private long tokensUsed;
     private decimal costUsed;
 
@@ -72,10 +71,10 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
 
         var work = step switch
         {
-            LlmStepDefinition llm => RunLlmAsync(llm, scope),
-            TransformStepDefinition transform => RunTransformAsync(transform, scope),
+            LlmStepDefinition llm => Completed(RunLlmAsync(llm, scope)),
+            TransformStepDefinition transform => Completed(RunTransformAsync(transform, scope)),
             ApprovalStepDefinition approval => RunApprovalAsync(approval, scope),
-            MapStepDefinition map => RunMapAsync(map),
+            MapStepDefinition map => Completed(RunMapAsync(map)),
             _ => throw new StepFailedException(recordId, $"step type '{step.Type}' is not supported by this version"),
         };
         // An approval's timeout is its wait (with its own onTimeout policy); a map's covers all its items.
@@ -85,11 +84,12 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             MapStepDefinition => step.Timeout,
             _ => step.Timeout ?? definition.Defaults?.Timeout,
         };
-        finishedAs = null;
-        var value = await WithDeadlineAsync(work, timeout, $"step '{recordId}'");
-        scope.Publish(steps, step.Id, value, finishedAs ?? StepStatus.Completed);
+        var (value, status) = await WithDeadlineAsync(work, timeout, $"step '{recordId}'");
+        scope.Publish(steps, step.Id, value, status);
         return new StepOutput(true, value);
     }
+
+    private static async Task<StepValue> Completed(Task<JsonNode?> work) => new(await work, StepStatus.Completed);
 
     private async Task<JsonNode?> RunLlmAsync(LlmStepDefinition llm, Scope scope)
     {
@@ -140,7 +140,8 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
         return recorded.AlreadyFinished ? Parse(recorded.OutputJson) : value;
     }
 
-    private async Task<JsonNode?> RunApprovalAsync(ApprovalStepDefinition approval, Scope scope)
+    /// <summary>Waits for the decision; the status is Completed, or TimedOut when <c>onTimeout</c> supplied the value.</summary>
+    private async Task<StepValue> RunApprovalAsync(ApprovalStepDefinition approval, Scope scope)
     {
         var recordId = scope.RecordId(approval);
         var timeout = Duration(approval.Timeout!, recordId);
@@ -151,7 +152,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
         if (waiting.AlreadyFinished)
         {
             // Decided in an earlier run that this one retries: the decision stands.
-            return Parse(waiting.OutputJson);
+            return new StepValue(Parse(waiting.OutputJson), waiting.Status);
         }
 
         context.SetCustomStatus(new { waitingFor = new { step = recordId, @event = approval.EventName, message, timeoutAt = deadline } });
@@ -179,10 +180,10 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
         }
 
         await RecordAsync(recordId, scope.Iteration, StepTypes.Approval, StepStatus.Completed, decisionNode?.ToJsonString() ?? "null", null);
-        return decisionNode;
+        return new StepValue(decisionNode, StepStatus.Completed);
     }
 
-    private async Task<JsonNode?> TimedOutAsync(ApprovalStepDefinition approval, string recordId, Scope scope)
+    private async Task<StepValue> TimedOutAsync(ApprovalStepDefinition approval, string recordId, Scope scope)
     {
         var policy = approval.OnTimeout;
         var reason = $"no '{approval.EventName}' event within {approval.Timeout}";
@@ -194,8 +195,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
 
         var value = policy is JsonValue s && s.GetValueKind() == JsonValueKind.String && s.GetValue<string>() == "continue" ? null : policy.DeepClone();
         await RecordAsync(recordId, scope.Iteration, StepTypes.Approval, StepStatus.TimedOut, value?.ToJsonString() ?? "null", reason);
-        finishedAs = StepStatus.TimedOut;
-        return value;
+        return new StepValue(value, StepStatus.TimedOut);
     }
 
     private async Task<JsonNode?> RunMapAsync(MapStepDefinition map)
@@ -378,6 +378,9 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     {
         public static readonly StepOutput Skipped = new(false, null);
     }
+
+    /// <summary>A step's output and the status templates see it with.</summary>
+    private sealed record StepValue(JsonNode? Value, string Status);
 
     private sealed record ItemOutcome(int Index, JsonNode? Value, string? Error);
 

@@ -46,16 +46,27 @@ public sealed class OrchestrationContextFake
             .Returns((DateTime fireAt, CancellationToken _) =>
             {
                 calls.Add(("timer", fireAt, null));
-                return new TaskCompletionSource().Task;
+                return TimersFire ? Task.CompletedTask : new TaskCompletionSource().Task;
             });
         mock.Setup(c => c.WaitForExternalEvent<JsonElement>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
-            .Returns((string name, CancellationToken _) =>
+            .Returns((string name, CancellationToken cancellation) =>
             {
                 calls.Add(("event:" + name, null, null));
-                return Task.FromResult(EventAnswer(name));
+                if (!TimersFire)
+                {
+                    return Task.FromResult(EventAnswer(name));
+                }
+
+                // Like the real context: a wait whose timer fired is cancelled through its token.
+                var never = new TaskCompletionSource<JsonElement>();
+                cancellation.Register(() => never.TrySetCanceled(cancellation));
+                return never.Task;
             });
         mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>()));
     }
+
+    /// <summary>When true, every durable timer fires at once and no event ever arrives (timeouts win every race).</summary>
+    public bool TimersFire { get; set; }
 
     /// <summary>What <c>GetInput</c> returns, for hosts' trigger wrappers that read the input themselves.</summary>
     public WorkflowRunInput? Input { get; set; }

@@ -111,4 +111,21 @@ public sealed class WorkflowInterpreterTests
         Assert.Equal(new DateTime(2026, 1, 1, 1, 0, 0, DateTimeKind.Utc), records[0].WaitUntil);
         Assert.Contains(context.Calls, c => c.Name == "event:ask");
     }
+
+    [Fact]
+    public async Task An_approval_that_times_out_with_a_default_value_continues_and_templates_see_it_as_timed_out()
+    {
+        var context = new OrchestrationContextFake { TimersFire = true };
+        var definition = """
+            { "name": "w", "steps": [
+                { "id": "ask", "type": "approval", "timeout": "1h", "onTimeout": { "approved": true, "comment": "auto" } },
+                { "id": "after", "type": "transform", "template": "{{ steps.ask.status }}: {{ steps.ask.output.comment }}" } ] }
+            """;
+
+        var result = await new WorkflowOrchestrator().RunAsync(context.Object, new WorkflowRunInput("run-1", definition, "{}", null));
+
+        Assert.Equal("\"TimedOut: auto\"", result.OutputJson);
+        var records = context.Calls.Where(c => c.Name == WorkflowTaskNames.RecordStep).Select(c => (RecordStepRequest)c.Input!).ToList();
+        Assert.Equal(StepStatus.TimedOut, records.Single(r => r.StepId == "ask" && r.Status != StepStatus.Waiting).Status);
+    }
 }
