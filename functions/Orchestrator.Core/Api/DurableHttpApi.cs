@@ -103,6 +103,10 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         return result.PurgedInstanceCount == 0 ? Problems.NotFound(id) : TypedResults.Ok(new { instancesDeleted = result.PurgedInstanceCount });
     }
 
+    /// <summary>Restart is not offered: a failed or cancelled run is retried, reusing its completed steps.</summary>
+    public static IResult Restart(string id) =>
+        Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run");
+
     private static JsonElement? Parse(string? json)
     {
         if (string.IsNullOrEmpty(json))

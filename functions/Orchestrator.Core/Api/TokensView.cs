@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Orchestrator.Core.Definitions;
-using Orchestrator.Core.Persistence;
 
 namespace Orchestrator.Core.Api;
 

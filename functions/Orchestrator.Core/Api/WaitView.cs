@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Persistence;
 
 namespace Orchestrator.Core.Api;

@@ -26,7 +26,7 @@ public sealed record WorkflowStatusResponse(
 {
     public static WorkflowStatusResponse From(WorkflowRunRecord run, IReadOnlyList<WorkflowStepRecord> steps, IReadOnlyList<string> retries)
     {
-        var total = DefinitionJson.Deserialize(run.DefinitionJson).Steps.Count;
+        var total = JsonNode.Parse(run.DefinitionJson)?["steps"]?.AsArray().Count ?? 0;
         var finished = steps.Count(s => !s.StepId.Contains('.', StringComparison.Ordinal) && Workflows.StepStatus.IsFinished(s.Status));
         return new WorkflowStatusResponse(
             run.Id,

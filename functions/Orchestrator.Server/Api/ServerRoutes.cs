@@ -43,23 +43,14 @@ public static class ServerRoutes
         instances.MapPost("/resume", (string id, [FromQuery] string? reason, DurableTaskClient client, CancellationToken ct) =>
             DurableHttpApi.SuspendAsync(id, reason, resume: true, client, ct));
         instances.MapDelete("", (string id, DurableTaskClient client, CancellationToken ct) => DurableHttpApi.PurgeAsync(id, client, ct));
-        instances.MapPost("/restart", (string id) =>
-            Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run"));
+        instances.MapPost("/restart", (string id) => DurableHttpApi.Restart(id));
         return app;
     }
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health", new HealthCheckOptions
-        {
-            ResponseWriter = HealthResponse.WriteAsync,
-            ResultStatusCodes =
-            {
-                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status200OK,
-                [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-            },
-        });
+        // The default status codes are the contract: healthy and degraded 200, unhealthy 503.
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
         return app;
     }
 
