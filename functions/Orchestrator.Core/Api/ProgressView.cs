@@ -1,4 +1,3 @@
-
 namespace Orchestrator.Core.Api;
 
 /// <summary>How many of the definition's steps have finished.</summary>

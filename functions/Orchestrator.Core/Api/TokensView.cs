@@ -1,4 +1,3 @@
-
 namespace Orchestrator.Core.Api;
 
 /// <summary>Tokens spent by the run's own calls (reused steps are not counted again).</summary>
