@@ -55,4 +55,25 @@ internal static partial class Log
 
     [LoggerMessage(4001, LogLevel.Error, "Run {RunId} was stored but its orchestration could not be scheduled; the run was removed")]
     public static partial void ScheduleFailed(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Rejected a bearer token for {Method} {Path} from {RemoteAddress}")]
+    public static partial void TokenRejected(ILogger logger, string method, string path, string? remoteAddress);
+
+    [LoggerMessage(4003, LogLevel.Warning, "ADMIN ACTION {Action} on {Target} by {Actor} (changed: {Changed})")]
+    public static partial void AdminAction(ILogger logger, string actor, string action, string target, bool changed);
+
+    [LoggerMessage(4004, LogLevel.Information, "Circuit breaker {Breaker} closed by a reset (generation {Generation})")]
+    public static partial void BreakerReset(ILogger logger, string breaker, long generation);
+
+    [LoggerMessage(4005, LogLevel.Warning, "Cannot read the cluster-wide admin state from PostgreSQL ({Error}); keeping the last known state")]
+    public static partial void ClusterStateUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(4006, LogLevel.Information, "The cluster-wide admin state is readable again")]
+    public static partial void ClusterStateRecovered(ILogger logger);
+
+    [LoggerMessage(4007, LogLevel.Warning, "Metrics: cannot read the cluster-wide figures from PostgreSQL ({Error}); serving the last known values")]
+    public static partial void MetricsDatabaseUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(4008, LogLevel.Critical, "AUTHENTICATION IS SWITCHED OFF (Auth__Disabled=true): every loopback caller is an administrator. For local development only.")]
+    public static partial void AuthDisabled(ILogger logger);
 }

@@ -7,10 +7,15 @@ var builder = WebApplication.CreateBuilder(args);
 builder.UseDefaultServerPort(8080);
 builder.Services.AddOrchestratorCore(builder.Configuration);
 builder.Services.AddDurableServer();
+builder.RefuseAuthOffUnlessLoopback();
 
 var app = builder.Build();
 app.UseProblemErrors();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealth();
+app.MapMetrics();
 app.MapWorkflowApi();
+app.MapAdminApi();
 app.MapDurableHttpApi();
 app.Run();

@@ -34,6 +34,17 @@ public static class Problems
         type: TypeBase + "not-found",
         extensions: new Dictionary<string, object?> { ["id"] = id });
 
+    /// <summary>A named thing (a breaker, a definition) that does not exist, with the field that named it.</summary>
+    public static IResult NotFound(string field, string message) => TypedResults.Problem(
+        title: "Not found.",
+        detail: message,
+        statusCode: StatusCodes.Status404NotFound,
+        type: TypeBase + "not-found",
+        extensions: new Dictionary<string, object?>
+        {
+            ["errors"] = new List<Dictionary<string, string>> { new() { ["path"] = field, ["message"] = message } },
+        });
+
     public static IResult Conflict(string id, string? runStatus, string message) => TypedResults.Problem(
         title: "The run is not in a state that allows this.",
         detail: message,
@@ -46,6 +57,30 @@ public static class Problems
         detail: message,
         statusCode: StatusCodes.Status503ServiceUnavailable,
         type: TypeBase + "unavailable");
+
+    public static IResult Unauthorized(string needed, bool tokenPresented) => TypedResults.Problem(
+        title: tokenPresented ? "The bearer token is not valid." : "A bearer token is required.",
+        detail: needed,
+        statusCode: StatusCodes.Status401Unauthorized,
+        type: TypeBase + "unauthorized");
+
+    public static IResult Forbidden(string needed) => TypedResults.Problem(
+        title: "This token may not use this route.",
+        detail: needed,
+        statusCode: StatusCodes.Status403Forbidden,
+        type: TypeBase + "forbidden");
+
+    /// <summary>Maintenance mode refuses new work: <c>503</c> with <c>Retry-After</c>; everything else keeps working.</summary>
+    public static IResult Maintenance(Operations.MaintenanceState state, TimeSpan retryAfter) => new WithHeaderResult(
+        TypedResults.Problem(
+            title: "Maintenance mode is on: new workflows are not accepted.",
+            detail: $"Maintenance mode has been on since {state.Since:u}{(string.IsNullOrEmpty(state.Reason) ? "" : " (" + state.Reason + ")")}. " +
+                    "Status, list, cancel, retry and events keep working, and running workflows finish. Retry later.",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            type: TypeBase + "maintenance",
+            extensions: new Dictionary<string, object?> { ["maintenance"] = true, ["since"] = state.Since }),
+        "Retry-After",
+        ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public static IResult NotImplemented(string message) => TypedResults.Problem(
         title: "Not supported by this host.",

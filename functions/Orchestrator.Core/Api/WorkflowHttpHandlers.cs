@@ -11,12 +11,28 @@ namespace Orchestrator.Core.Api;
 /// The workflow API (<c>/api/v1/workflows...</c>) over ASP.NET Core's request and result types, shared by the
 /// Server's routes and the Functions app's HTTP triggers.
 /// </summary>
-public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store, IOptions<ApiOptions> options)
+public sealed class WorkflowHttpHandlers(
+    WorkflowRuns runs,
+    WorkflowStore store,
+    IOptions<ApiOptions> options,
+    Operations.ClusterState? cluster = null,
+    IOptions<Operations.OperationsOptions>? operations = null)
 {
     public const string WorkflowsRoute = "v1/workflows";
 
+    public const int DefaultListLimit = 50;
+    public const int MaxListLimit = 500;
+
+    private static readonly string[] ListParameters = ["status", "definition", "createdBefore", "createdAfter", "limit", "cursor"];
+
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
     {
+        // Maintenance mode refuses new work only; status, list, cancel, retry and events keep working.
+        if (cluster?.Maintenance is { Enabled: true } maintenance)
+        {
+            return Problems.Maintenance(maintenance, operations?.Value.MaintenanceRetryAfter ?? TimeSpan.FromSeconds(60));
+        }
+
         var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: true, cancellationToken);
         if (problem is not null)
         {
@@ -55,6 +71,113 @@ public sealed class WorkflowHttpHandlers(WorkflowRuns runs, WorkflowStore store,
 
         var outcome = await runs.StartAsync(client, start["definition"], start["input"], idempotencyKey, cancellationToken);
         return await AcceptedAsync(request, client, payloads, outcome);
+    }
+
+    /// <summary>
+    /// <c>GET /api/v1/workflows?status=&amp;definition=&amp;createdBefore=&amp;createdAfter=&amp;limit=&amp;cursor=</c>: runs newest
+    /// first, keyset-paginated; <c>nextCursor</c> continues after the last run of the page.
+    /// </summary>
+    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var query = request.Query;
+        if (query.Keys.FirstOrDefault(k => !ListParameters.Contains(k)) is { } unknown)
+        {
+            return Problems.BadRequest(unknown, $"unknown query parameter '{unknown}'; expected {string.Join(", ", ListParameters)}");
+        }
+
+        if (query.Keys.FirstOrDefault(k => query[k].Count > 1) is { } repeated)
+        {
+            return Problems.BadRequest(repeated, "give this parameter once (several statuses are comma-separated: status=Running,Pending)");
+        }
+
+        List<string>? statuses = null;
+        if (query.TryGetValue("status", out var statusText))
+        {
+            statuses = statusText.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+            var all = new[] { RunStatus.Pending, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled };
+            statuses = statuses.Select(s => all.FirstOrDefault(a => a.Equals(s, StringComparison.OrdinalIgnoreCase)) ?? s).ToList();
+            if (statuses.Count == 0 || statuses.FirstOrDefault(s => !all.Contains(s)) is { } bad && bad is not null)
+            {
+                return Problems.BadRequest("status", $"must be one or more of {string.Join(", ", all)}, comma-separated");
+            }
+        }
+
+        string? definition = null;
+        if (query.TryGetValue("definition", out var definitionText))
+        {
+            definition = definitionText.ToString();
+            if (definition.Length is 0 or > 200 || definition.Any(char.IsControl))
+            {
+                return Problems.BadRequest("definition", "must be a definition name of 1 to 200 characters");
+            }
+        }
+
+        if (!TryTime(query, "createdAfter", out var after, out var afterProblem))
+        {
+            return afterProblem!;
+        }
+
+        if (!TryTime(query, "createdBefore", out var before, out var beforeProblem))
+        {
+            return beforeProblem!;
+        }
+
+        var limit = DefaultListLimit;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxListLimit))
+        {
+            return Problems.BadRequest("limit", $"must be a whole number from 1 to {MaxListLimit}");
+        }
+
+        RunListCursor? cursor = null;
+        if (query.TryGetValue("cursor", out var cursorText) && !RunListCursor.TryDecode(cursorText.ToString(), out cursor))
+        {
+            return Problems.BadRequest("cursor", "is not a cursor this API returned; pass nextCursor from the previous page unchanged");
+        }
+
+        var rows = await store.ListRunsAsync(new RunListQuery(statuses, definition, after, before, cursor, limit), cancellationToken);
+        var page = rows.Take(limit).ToList();
+        var next = rows.Count > limit ? new RunListCursor(page[^1].CreatedAt, page[^1].Id).Encode() : null;
+        return TypedResults.Ok(new
+        {
+            items = page.Select(r => new
+            {
+                r.Id,
+                definition = $"{r.DefinitionName}@{r.DefinitionVersion}",
+                r.Status,
+                progress = new ProgressView(r.StepsFinished, r.StepsTotal),
+                r.LastCheckpoint,
+                r.Error,
+                r.RetryOf,
+                tokens = new TokensView(r.TokensIn, r.TokensOut),
+                r.CostUsd,
+                r.CreatedAt,
+                r.UpdatedAt,
+                r.CompletedAt,
+            }),
+            count = page.Count,
+            nextCursor = next,
+        });
+    }
+
+    private static bool TryTime(IQueryCollection query, string name, out DateTimeOffset? value, out IResult? problem)
+    {
+        value = null;
+        problem = null;
+        if (!query.TryGetValue(name, out var text))
+        {
+            return true;
+        }
+
+        if (!DateTimeOffset.TryParse(text.ToString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+            || parsed.Year is < 2000 or > 9999)
+        {
+            problem = Problems.BadRequest(name, "must be an ISO 8601 time such as 2026-12-01T03:00:00Z");
+            return false;
+        }
+
+        value = parsed;
+        return true;
     }
 
     public async Task<IResult> GetAsync(string id, CancellationToken cancellationToken)

@@ -19,7 +19,13 @@ public static class HealthResponse
         totalDurationMs = (int)report.TotalDuration.TotalMilliseconds,
         checks = report.Entries.ToDictionary(
             e => e.Key,
-            e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description, durationMs = (int)e.Value.Duration.TotalMilliseconds }),
+            e => new
+            {
+                status = e.Value.Status.ToString().ToLowerInvariant(),
+                description = e.Value.Description,
+                durationMs = (int)e.Value.Duration.TotalMilliseconds,
+                data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+            }),
     };
 
     public static int StatusCode(HealthReport report) =>

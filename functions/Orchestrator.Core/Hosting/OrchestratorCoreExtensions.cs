@@ -1,13 +1,18 @@
 using Microsoft.Extensions.Configuration;
+using HealthChecks.NpgSql;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Api;
+using Orchestrator.Core.Auth;
 using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Health;
 using Orchestrator.Core.Llm;
+using Orchestrator.Core.Metrics;
+using Orchestrator.Core.Operations;
 using Orchestrator.Core.Persistence;
 using Orchestrator.Core.Workflows;
 
@@ -45,9 +50,48 @@ public static class OrchestratorCoreExtensions
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<StartupReport>();
         services.AddProblemDetails();
-        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        services.AddOrchestratorAuth(configuration);
+        services.AddOrchestratorOperations();
         return services;
     }
+
+    /// <summary>Admin state shared by every instance, <c>/metrics</c> and <c>/health</c>.</summary>
+    private static IServiceCollection AddOrchestratorOperations(this IServiceCollection services)
+    {
+        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CircuitBreakerRegistry>();
+        services.AddSingleton<OperationsStore>();
+        services.AddSingleton<ClusterState>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterState>());
+        services.AddSingleton<AdminHttpHandlers>();
+        services.AddSingleton<OrchestratorMetrics>();
+        services.AddSingleton<NpgsqlPoolMetrics>();
+        services.AddSingleton<ClusterMetrics>();
+        services.AddSingleton<MetricsEndpoint>();
+        services.AddSingleton<ReplicaDataSource>();
+
+        services.AddHealthChecks()
+            .Add(new HealthCheckRegistration(
+                "postgres",
+                sp => new NpgSqlHealthCheck(new NpgSqlHealthCheckOptions(sp.GetRequiredService<NpgsqlDataSource>())
+                {
+                    CommandText = "SELECT pg_is_in_recovery()",
+                    // Connected, but to a server in recovery: every write would fail.
+                    HealthCheckResultBuilder = inRecovery => inRecovery is true
+                        ? HealthCheckResult.Unhealthy("connected to a server in recovery (a replica): writes would fail")
+                        : HealthCheckResult.Healthy("primary reachable"),
+                }),
+                HealthStatus.Unhealthy,
+                [HealthTags.Ready],
+                HealthCheckTimeout))
+            .AddCheck<ReplicaHealthCheck>("postgres-replica", HealthStatus.Degraded, [], HealthCheckTimeout)
+            .AddCheck<MaintenanceHealthCheck>("maintenance", HealthStatus.Degraded, []);
+        return services;
+    }
+
+    private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The OpenAI SDK's own variables apply when the Llm section does not say otherwise.</summary>
     private static void ApplyOpenAiEnvironment(LlmOptions options, IConfiguration configuration)
@@ -83,18 +127,27 @@ public static class OrchestratorCoreExtensions
             builder.ApplicationName = "llm-orchestrator";
         }
 
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString)
+        // The name is the pool name in Npgsql's metrics, which feed the db_pool_* series.
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = NpgsqlPoolMetrics.DataSourceName }
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
             .Build();
     }
 
     /// <summary>Says at start which LLM provider is in use — loudly when it is the simulated one.</summary>
-    private sealed class StartupReport(IOptions<LlmOptions> llm, DefinitionRegistry registry, ILogger<StartupReport> logger) : IHostedService
+    private sealed class StartupReport(
+        IOptions<LlmOptions> llm, DefinitionRegistry registry, LlmGateway gateway, IOptions<AuthOptions> auth, ILogger<StartupReport> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            // Resolving the registry loads and validates every definition now, not at the first request.
+            // Resolving the registry loads and validates every definition now, not at the first request; building the
+            // gateway registers its breakers, so /metrics shows them before the first call.
             _ = registry.Names;
+            _ = gateway.ProviderNames;
+            if (auth.Value.Disabled)
+            {
+                Log.AuthDisabled(logger);
+            }
+
             var options = llm.Value;
             if (options.EffectiveProvider == LlmOptions.Simulated)
             {

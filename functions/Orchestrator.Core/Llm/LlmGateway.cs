@@ -20,11 +20,19 @@ public sealed class LlmGateway : IDisposable
     private readonly Dictionary<string, ProviderClient> providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim concurrency;
     private readonly ILogger<LlmGateway> logger;
+    private readonly CircuitBreakerRegistry breakers;
+    private readonly Metrics.OrchestratorMetrics? metrics;
+    private readonly TimeProvider timeProvider;
 
-    public LlmGateway(IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger)
+    public LlmGateway(
+        IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger,
+        CircuitBreakerRegistry? breakers = null, Metrics.OrchestratorMetrics? metrics = null)
     {
         this.options = options.Value;
         this.logger = logger;
+        this.breakers = breakers ?? new CircuitBreakerRegistry();
+        this.metrics = metrics;
+        this.timeProvider = timeProvider;
         Provider = this.options.EffectiveProvider;
         providers[LlmOptions.DefaultProviderName] = CreateProvider(Provider, Provider, this.options.Endpoint, this.options.ApiKey, this.options.Model, timeProvider);
         foreach (var (name, provider) in this.options.Providers)
@@ -73,6 +81,8 @@ public sealed class LlmGateway : IDisposable
         }
 
         await concurrency.WaitAsync(cancellationToken);
+        var started = timeProvider.GetTimestamp();
+        var outcome = "error";
         try
         {
             var response = await provider.Pipeline.ExecuteAsync(
@@ -95,19 +105,37 @@ public sealed class LlmGateway : IDisposable
             var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
             var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
             var cost = (inputTokens * options.InputCostPer1K + outputTokens * options.OutputCostPer1K) / 1000m;
+            outcome = "success";
+            metrics?.RecordLlmCall(provider.Name, response.ModelId ?? model, outcome, timeProvider.GetElapsedTime(started), inputTokens, outputTokens, cost);
             return new LlmCompletion(response.Text, inputTokens, outputTokens, cost, provider.Name, response.ModelId ?? model);
         }
         catch (BrokenCircuitException ex)
         {
+            outcome = "breaker_open";
             throw new LlmUnavailableException($"{provider.Name}: circuit breaker open: {ex.Message}", ex);
         }
         catch (TimeoutRejectedException ex)
         {
+            outcome = "timeout";
             throw new LlmUnavailableException($"{provider.Name}: no answer within {options.Timeout.TotalSeconds:0.#} s", ex);
+        }
+        catch (LlmRequestRejectedException)
+        {
+            outcome = "rejected";
+            throw;
+        }
+        catch (LlmUnavailableException)
+        {
+            outcome = "unavailable";
+            throw;
         }
         finally
         {
             concurrency.Release();
+            if (outcome != "success")
+            {
+                metrics?.RecordLlmCall(provider.Name, model, outcome, timeProvider.GetElapsedTime(started), 0, 0, 0m);
+            }
         }
     }
 
@@ -128,10 +156,14 @@ public sealed class LlmGateway : IDisposable
             LlmOptions.OpenAi => CreateOpenAiClient(endpoint, apiKey, model, options.Timeout),
             _ => throw new OptionsValidationException(LlmOptions.SectionName, typeof(LlmOptions), [$"LLM provider '{name}': kind '{kind}' is not one of openai, simulated."]),
         };
+        var displayName = name == LlmOptions.DefaultProviderName ? kind : name;
+        var (state, control) = breakers.Register(displayName);
         var pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 Name = $"llm-{name}",
+                StateProvider = state,
+                ManualControl = control,
                 FailureRatio = options.BreakerFailureRatio,
                 MinimumThroughput = options.BreakerMinimumThroughput,
                 SamplingDuration = options.BreakerSamplingDuration,
@@ -140,7 +172,7 @@ public sealed class LlmGateway : IDisposable
             })
             .AddTimeout(options.Timeout)
             .Build();
-        return new ProviderClient(name == LlmOptions.DefaultProviderName ? kind : name, client, pipeline, model);
+        return new ProviderClient(displayName, client, pipeline, model);
     }
 
     private Exception Classify(string provider, ClientResultException ex)

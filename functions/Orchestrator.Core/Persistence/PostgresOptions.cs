@@ -12,6 +12,10 @@ public sealed class PostgresOptions
     public string ConnectionString { get; set; } =
         "Host=127.0.0.1;Port=5432;Database=workflows;Username=postgres;Password=postgres";
 
+    /// <summary>The streaming replica, checked by <c>/health</c> (lag, WAL receiver); empty when there is none.</summary>
+    public string? ReplicaConnectionString { get; set; } =
+        "Host=127.0.0.1;Port=5433;Database=workflows;Username=postgres;Password=postgres";
+
     [Range(1, 1000)]
     public int MaxPoolSize { get; set; } = 50;
 

@@ -76,6 +76,50 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         return steps;
     }
 
+    /// <summary>
+    /// One page of runs, newest first, keyset-paginated on (created_at, id): a page never skips or repeats a run,
+    /// however many runs are started meanwhile. Asks for one row more than the page to know whether another follows.
+    /// </summary>
+    public async Task<IReadOnlyList<RunListItem>> ListRunsAsync(RunListQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT s.id, s.definition_name, s.definition_version, s.status, s.error, s.retry_of,
+                   (SELECT count(*) FROM workflow_steps t
+                     WHERE t.run_id = s.id AND strpos(t.step_id, '.') = 0 AND t.status IN ('Completed', 'Skipped', 'TimedOut'))::int,
+                   COALESCE(jsonb_array_length(s.definition->'steps'), 0),
+                   s.tokens_in, s.tokens_out, s.cost_usd, s.created_at, s.updated_at, s.last_checkpoint, s.completed_at
+              FROM workflow_states s
+             WHERE (@statuses::text[] IS NULL OR s.status = ANY (@statuses))
+               AND (@definition::text IS NULL OR s.definition_name = @definition)
+               AND (@after::timestamptz IS NULL OR s.created_at >= @after)
+               AND (@before::timestamptz IS NULL OR s.created_at < @before)
+               AND (@cursor_at::timestamptz IS NULL OR (s.created_at, s.id) < (@cursor_at, @cursor_id))
+             ORDER BY s.created_at DESC, s.id DESC
+             LIMIT @limit
+            """);
+        command.Parameters.AddNullable("statuses", NpgsqlDbType.Array | NpgsqlDbType.Text, query.Statuses?.ToArray());
+        command.Parameters.AddNullable("definition", NpgsqlDbType.Text, query.Definition);
+        command.Parameters.AddNullable("after", NpgsqlDbType.TimestampTz, query.CreatedAfter?.UtcDateTime);
+        command.Parameters.AddNullable("before", NpgsqlDbType.TimestampTz, query.CreatedBefore?.UtcDateTime);
+        command.Parameters.AddNullable("cursor_at", NpgsqlDbType.TimestampTz, query.After?.CreatedAt.UtcDateTime);
+        command.Parameters.AddNullable("cursor_id", NpgsqlDbType.Text, query.After?.Id);
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<RunListItem>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new RunListItem(
+                reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetInt32(6), reader.GetInt32(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetDecimal(10),
+                reader.GetFieldValue<DateTimeOffset>(11), reader.GetFieldValue<DateTimeOffset>(12),
+                reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13), reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14)));
+        }
+
+        return items;
+    }
+
     /// <summary>Ids of the runs started as retries of <paramref name="runId"/>.</summary>
     public async Task<IReadOnlyList<string>> GetRetriesAsync(string runId, CancellationToken cancellationToken)
     {
@@ -181,7 +225,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             """
             WITH failed AS (
-                UPDATE workflow_steps SET status = 'Failed', error = @error, provider = COALESCE(@provider, provider),
+                UPDATE workflow_steps SET status = 'Failed', error = @error, failed_attempts = failed_attempts + 1, provider = COALESCE(@provider, provider),
                        latency_ms = @latency, completed_at = now(),
                        tokens_in = tokens_in + @tin, tokens_out = tokens_out + @tout, cost_usd = cost_usd + @cost
                  WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')

@@ -11,27 +11,32 @@ public sealed class WorkflowFunctions(WorkflowHttpHandlers api, DefinitionHttpHa
 {
     [Function("StartWorkflow")]
     public Task<IActionResult> StartAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = WorkflowHttpHandlers.WorkflowsRoute)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         FunctionContext context) =>
         api.StartAsync(request, client, new FunctionsStatusQueryPayloadFactory(context), request.HttpContext.RequestAborted).ExecuteAsync(request);
 
+    [Function("ListWorkflows")]
+    public Task<IActionResult> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = WorkflowHttpHandlers.WorkflowsRoute)] HttpRequest request) =>
+        api.ListAsync(request, request.HttpContext.RequestAborted).ExecuteAsync(request);
+
     [Function("GetWorkflow")]
     public Task<IActionResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}")] HttpRequest request,
         string id) =>
         api.GetAsync(id, request.HttpContext.RequestAborted).ExecuteAsync(request);
 
     [Function("CancelWorkflow")]
     public Task<IActionResult> CancelAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/cancel")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/cancel")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
         api.CancelAsync(request, id, client, request.HttpContext.RequestAborted).ExecuteAsync(request);
 
     [Function("RetryWorkflow")]
     public Task<IActionResult> RetryAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/retry")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/retry")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         FunctionContext context) =>
@@ -39,7 +44,7 @@ public sealed class WorkflowFunctions(WorkflowHttpHandlers api, DefinitionHttpHa
 
     [Function("RaiseWorkflowEvent")]
     public Task<IActionResult> RaiseEventAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/events/{name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = WorkflowHttpHandlers.WorkflowsRoute + "/{id}/events/{name}")] HttpRequest request,
         string id,
         string name,
         [DurableClient] DurableTaskClient client) =>
@@ -47,12 +52,12 @@ public sealed class WorkflowFunctions(WorkflowHttpHandlers api, DefinitionHttpHa
 
     [Function("ListDefinitions")]
     public Task<IActionResult> ListDefinitionsAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = DefinitionHttpHandlers.DefinitionsRoute)] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = DefinitionHttpHandlers.DefinitionsRoute)] HttpRequest request) =>
         Task.FromResult(definitions.List()).ExecuteAsync(request);
 
     [Function("GetDefinition")]
     public Task<IActionResult> GetDefinitionAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = DefinitionHttpHandlers.DefinitionsRoute + "/{name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = DefinitionHttpHandlers.DefinitionsRoute + "/{name}")] HttpRequest request,
         string name) =>
         Task.FromResult(definitions.Get(name)).ExecuteAsync(request);
 }

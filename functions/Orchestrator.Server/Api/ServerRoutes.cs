@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Orchestrator.Core.Api;
+using Orchestrator.Core.Auth;
 using Orchestrator.Core.Health;
+using Orchestrator.Core.Metrics;
+using Orchestrator.Core.Operations;
 
 namespace Orchestrator.Server.Api;
 
@@ -12,7 +15,8 @@ public static class ServerRoutes
 {
     public static WebApplication MapWorkflowApi(this WebApplication app)
     {
-        var workflows = app.MapGroup("/api/" + WorkflowHttpHandlers.WorkflowsRoute);
+        var workflows = app.MapGroup("/api/" + WorkflowHttpHandlers.WorkflowsRoute).RequireAuthorization(AuthPolicies.Api);
+        workflows.MapGet("", (HttpRequest request, WorkflowHttpHandlers api, CancellationToken ct) => api.ListAsync(request, ct));
         workflows.MapPost("", (HttpRequest request, WorkflowHttpHandlers api, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken ct) =>
             api.StartAsync(request, client, payloads, ct));
         workflows.MapGet("/{id}", (string id, WorkflowHttpHandlers api, CancellationToken ct) => api.GetAsync(id, ct));
@@ -23,7 +27,7 @@ public static class ServerRoutes
         workflows.MapPost("/{id}/events/{name}", (HttpRequest request, string id, string name, WorkflowHttpHandlers api, DurableTaskClient client, CancellationToken ct) =>
             api.RaiseEventAsync(request, id, name, client, ct));
 
-        var definitions = app.MapGroup("/api/" + DefinitionHttpHandlers.DefinitionsRoute);
+        var definitions = app.MapGroup("/api/" + DefinitionHttpHandlers.DefinitionsRoute).RequireAuthorization(AuthPolicies.Api);
         definitions.MapGet("", (DefinitionHttpHandlers api) => api.List());
         definitions.MapGet("/{name}", (string name, DefinitionHttpHandlers api) => api.Get(name));
         return app;
@@ -31,7 +35,7 @@ public static class ServerRoutes
 
     public static WebApplication MapDurableHttpApi(this WebApplication app)
     {
-        var instances = app.MapGroup(DurableHttpApi.InstancesRoute + "/{id}");
+        var instances = app.MapGroup(DurableHttpApi.InstancesRoute + "/{id}").RequireAuthorization(AuthPolicies.Api);
         instances.MapGet("", (string id, DurableTaskClient client, [FromQuery] bool? showInput, CancellationToken ct) =>
             DurableHttpApi.GetStatusAsync(id, client, showInput ?? true, ct));
         instances.MapPost("/terminate", (string id, [FromQuery] string? reason, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
@@ -47,10 +51,55 @@ public static class ServerRoutes
         return app;
     }
 
+    /// <summary><c>/admin/*</c> (the runbook's paths) and <c>/api/admin/*</c> (the Functions app's): the admin token only.</summary>
+    public static WebApplication MapAdminApi(this WebApplication app)
+    {
+        foreach (var prefix in new[] { "/admin", "/api/admin" })
+        {
+            var admin = app.MapGroup(prefix).RequireAuthorization(AuthPolicies.Admin);
+            admin.MapPost("/" + AdminHttpHandlers.CircuitBreakerResetRoute, (HttpRequest request, AdminHttpHandlers api, CancellationToken ct) =>
+                api.ResetCircuitBreakersAsync(request, ct));
+            admin.MapGet("/" + AdminHttpHandlers.MaintenanceRoute, (AdminHttpHandlers api) => api.GetMaintenance());
+            admin.MapPost("/" + AdminHttpHandlers.MaintenanceRoute + "/enable", (HttpRequest request, AdminHttpHandlers api, CancellationToken ct) =>
+                api.SetMaintenanceAsync(request, enabled: true, ct));
+            admin.MapPost("/" + AdminHttpHandlers.MaintenanceRoute + "/disable", (HttpRequest request, AdminHttpHandlers api, CancellationToken ct) =>
+                api.SetMaintenanceAsync(request, enabled: false, ct));
+            admin.MapGet("/" + AdminHttpHandlers.AuditRoute, (HttpRequest request, AdminHttpHandlers api, CancellationToken ct) =>
+                api.GetAuditAsync(request, ct));
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// <c>/health</c> (every component), <c>/health/ready</c> (what readiness needs: the primary and the task hub),
+    /// <c>/health/live</c> (the process only); also under <c>/api</c> as in the Functions app. Anonymous.
+    /// </summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
-        // The default status codes are the contract: healthy and degraded 200, unhealthy 503.
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        foreach (var prefix in new[] { "", "/api" })
+        {
+            // The default status codes are the contract: healthy and degraded 200, unhealthy 503.
+            app.MapHealthChecks(prefix + "/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+            app.MapHealthChecks(prefix + "/health/ready", new HealthCheckOptions
+            {
+                Predicate = check => check.Tags.Contains(HealthTags.Ready),
+                ResponseWriter = HealthResponse.WriteAsync,
+            }).AllowAnonymous();
+            app.MapHealthChecks(prefix + "/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+        }
+
+        return app;
+    }
+
+    /// <summary><c>GET /metrics</c> and <c>GET /api/metrics</c>: Prometheus text exposition. Anonymous.</summary>
+    public static WebApplication MapMetrics(this WebApplication app)
+    {
+        foreach (var path in new[] { "/metrics", "/api/metrics" })
+        {
+            app.MapGet(path, (HttpContext context, MetricsEndpoint metrics) => metrics.WriteAsync(context)).AllowAnonymous();
+        }
+
         return app;
     }
 

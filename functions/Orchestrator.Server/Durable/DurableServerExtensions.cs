@@ -1,6 +1,8 @@
 using DurableTask.AzureStorage;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrator.Core.Api;
+using Orchestrator.Core.Health;
 
 namespace Orchestrator.Server.Durable;
 
@@ -14,6 +16,7 @@ public static class DurableServerExtensions
         services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();
         services.AddHostedService<DurableTaskHub>();
+        services.AddHealthChecks().AddCheck<DurableTaskHubHealthCheck>("taskhub", HealthStatus.Unhealthy, [HealthTags.Ready], TimeSpan.FromSeconds(3));
         return services;
     }
 }

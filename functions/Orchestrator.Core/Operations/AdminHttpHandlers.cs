@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Core.Api;
+using Orchestrator.Core.Auth;
+using Orchestrator.Core.Llm;
+
+namespace Orchestrator.Core.Operations;
+
+/// <summary>
+/// <c>/admin/*</c>: circuit-breaker reset and maintenance mode. Each action is cluster-wide (state in PostgreSQL),
+/// idempotent, and audited with who did it (the admin token, never its value).
+/// </summary>
+public sealed class AdminHttpHandlers(
+    OperationsStore store,
+    ClusterState cluster,
+    CircuitBreakerRegistry breakers,
+    IOptions<ApiOptions> api,
+    ILogger<AdminHttpHandlers> logger)
+{
+    public const string CircuitBreakerResetRoute = "circuit-breaker/reset";
+    public const string MaintenanceRoute = "maintenance";
+    public const string AuditRoute = "audit";
+
+    public async Task<IResult> ResetCircuitBreakersAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var name = request.Query["name"].ToString();
+        if (request.Query.TryGetValue("name", out var values) && (values.Count != 1 || !IsBreakerName(name)))
+        {
+            return Problems.BadRequest("name", "must be one breaker name (letters, digits, '.', '_', '-'), or absent to reset every breaker");
+        }
+
+        var target = string.IsNullOrEmpty(name) ? null : name;
+        var before = breakers.States().ToDictionary(b => b.Name, b => b.State.ToString());
+        var actor = AuthPolicies.ActorOf(request.HttpContext.User);
+        var generations = await store.RequestBreakerResetAsync(target, breakers.Names, actor, JsonSerializer.Serialize(new { stateHere = before }), cancellationToken);
+        if (target is not null && generations.Count == 0)
+        {
+            var known = breakers.Names.ToList();
+            return Problems.NotFound("name", $"no circuit breaker is named '{target}'{Definitions.Suggestions.Hint(target, known)}; known: {string.Join(", ", known)}");
+        }
+
+        foreach (var breaker in generations.Keys)
+        {
+            await breakers.CloseAsync(breaker, cancellationToken);
+        }
+
+        await cluster.MarkResetAsync(generations, cancellationToken);
+        Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", true);
+        return TypedResults.Ok(new
+        {
+            reset = generations.Keys.Order(StringComparer.Ordinal).ToList(),
+            before,
+            note = "every instance closes these breakers within " + cluster.RefreshInterval.TotalSeconds + " s",
+        });
+    }
+
+    public IResult GetMaintenance() => TypedResults.Ok(View(cluster.Maintenance, changed: null));
+
+    public async Task<IResult> SetMaintenanceAsync(HttpRequest request, bool enabled, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, api.Value.MaxRequestBytes, required: false, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        string? reason = null;
+        if (body is not null)
+        {
+            if (body is not JsonObject fields)
+            {
+                return Problems.BadRequest("body", "the body is optional; when sent it must be a JSON object such as {\"reason\": \"...\"}");
+            }
+
+            if (fields["reason"] is { } node && (node is not JsonValue value || !value.TryGetValue(out reason) || reason.Length > 500))
+            {
+                return Problems.BadRequest("reason", "must be a string of at most 500 characters");
+            }
+
+            if (fields.Select(f => f.Key).FirstOrDefault(k => k != "reason") is { } unknown)
+            {
+                return Problems.BadRequest(unknown, $"unknown field '{unknown}'; expected reason");
+            }
+        }
+
+        var actor = AuthPolicies.ActorOf(request.HttpContext.User);
+        var change = await store.SetMaintenanceAsync(enabled, reason, actor, cancellationToken);
+        cluster.Apply(change.State);
+        Log.AdminAction(logger, actor, enabled ? "maintenance.enable" : "maintenance.disable", "maintenance", change.Changed);
+        return TypedResults.Ok(View(change.State, change.Changed));
+    }
+
+    public async Task<IResult> GetAuditAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var limit = 50;
+        if (request.Query.TryGetValue("limit", out var raw) && (raw.Count != 1 || !int.TryParse(raw.ToString(), out limit) || limit is < 1 or > 500))
+        {
+            return Problems.BadRequest("limit", "must be a whole number from 1 to 500");
+        }
+
+        var entries = await store.GetAuditAsync(limit, cancellationToken);
+        return TypedResults.Ok(new
+        {
+            entries = entries.Select(e => new
+            {
+                e.Id,
+                e.At,
+                e.Actor,
+                e.Action,
+                e.Target,
+                e.Changed,
+                detail = e.DetailJson is null ? (JsonElement?)null : JsonDocument.Parse(e.DetailJson).RootElement.Clone(),
+            }),
+        });
+    }
+
+    private static object View(MaintenanceState state, bool? changed) => new
+    {
+        enabled = state.Enabled,
+        since = state.Since,
+        reason = state.Reason,
+        by = state.By,
+        changed,
+    };
+
+    private static bool IsBreakerName(string name) =>
+        name.Length is > 0 and <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+}
