@@ -19,7 +19,7 @@ public sealed class DefinitionVersioningTests : IAsyncLifetime
     {
         WriteDefinition("v1");
         llm = await FakeOpenAiServer.StartAsync();
-        server = new ServerProcess(database, taskHub, llm.BaseUrl, new Dictionary<string, string> { ["Workflows__DefinitionsPath"] = folder });
+        server = new ServerProcess(database, taskHub, llm.BaseUrl, new Dictionary<string, string?> { ["Workflows__DefinitionsPath"] = folder });
         await server.StartAsync();
     }
 

@@ -65,6 +65,7 @@ public sealed class ClusterMetrics : IDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.DatabaseTimeout);
+            metrics.DatabaseReads.Inc();
             await ReadDatabaseAsync(timeout.Token);
             lastRead = time.GetUtcNow();
             metrics.DatabaseUp.Set(1);

@@ -20,7 +20,13 @@ public sealed class OrchestratorMetrics
         Workflows = factory.CreateGauge(Prefix + "workflows", "Workflow runs by status, across the cluster (from PostgreSQL).", "status");
         WorkflowErrors = factory.CreateCounter(Prefix + "workflow_error_total", "Workflow runs that failed, across the cluster (from PostgreSQL).");
         StepErrors = factory.CreateCounter(Prefix + "step_error_total", "Failed step attempts by step type, across the cluster (from PostgreSQL).", "type");
+        foreach (var type in new[] { Definitions.StepTypes.Llm, Definitions.StepTypes.Map, Definitions.StepTypes.Approval, Definitions.StepTypes.Transform })
+        {
+            StepErrors.WithLabels(type); // every step type's series exists from the start, at 0
+        }
+
         MaintenanceMode = factory.CreateGauge(Prefix + "maintenance_mode", "1 while maintenance mode refuses new workflows, across the cluster (from PostgreSQL).");
+        DatabaseReads = factory.CreateCounter(Prefix + "metrics_database_reads_total", "Scrape-time reads of PostgreSQL for the cluster-wide series (at most one per cache period).");
         DatabaseUp = factory.CreateGauge(Prefix + "metrics_database_up", "1 when the last scrape-time read of PostgreSQL succeeded; 0 means the cluster-wide series are stale.");
         ReplicationLag = factory.CreateGauge(Prefix + "db_replication_lag_seconds", "Replay lag of each streaming replica; 0 when it has replayed everything sent (from pg_stat_replication).", "replica");
         ReplicationLagBytes = factory.CreateGauge(Prefix + "db_replication_lag_bytes", "WAL bytes each streaming replica has yet to replay (from pg_stat_replication).", "replica");
@@ -53,6 +59,8 @@ public sealed class OrchestratorMetrics
     public Gauge MaintenanceMode { get; }
 
     public Gauge DatabaseUp { get; }
+
+    public Counter DatabaseReads { get; }
 
     public Gauge ReplicationLag { get; }
 

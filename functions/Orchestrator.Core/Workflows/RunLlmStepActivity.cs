@@ -10,7 +10,9 @@ namespace Orchestrator.Core.Workflows;
 /// Runs one LLM step and records it, in one activity. Activities run at least once, so it first claims the step:
 /// a result that already exists (an earlier attempt, or a step reused by a retry run) is returned without a call.
 /// </summary>
-public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOptions<LlmOptions> options, TimeProvider time, ILogger<RunLlmStepActivity> logger)
+public sealed class RunLlmStepActivity(
+    WorkflowStore store, LlmGateway llm, IOptions<LlmOptions> options, TimeProvider time, ILogger<RunLlmStepActivity> logger,
+    Metrics.OrchestratorMetrics? metrics = null)
     : TaskActivity<LlmStepRequest, StepResult>
 {
     public override Task<StepResult> RunAsync(TaskActivityContext context, LlmStepRequest input) => ExecuteAsync(input, CancellationToken.None);
@@ -41,6 +43,7 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOpt
             var spent = (ex as StructuredOutputException)?.Spent;
             await store.FailStepAsync(input.RunId, input.StepId, input.Iteration, ex.Message, spent?.Provider ?? llm.Provider, failedAfter, spent, CancellationToken.None);
             Log.StepFailed(logger, input.RunId, input.StepId, input.Iteration, ex.Message);
+            metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "failed").Observe(failedAfter / 1000.0);
             throw;
         }
 
@@ -50,6 +53,7 @@ public sealed class RunLlmStepActivity(WorkflowStore store, LlmGateway llm, IOpt
                 completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, completion.Model, latency),
             CancellationToken.None);
         Log.StepCompleted(logger, input.RunId, input.StepId, input.Iteration, latency);
+        metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "completed").Observe(latency / 1000.0);
         return new StepResult(completion.Text, completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, Reused: false);
     }
 

@@ -33,4 +33,24 @@ public static class Definitions
     }
 
     public static string Tag() => Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>One LLM step and then an approval that waits (for an hour) for <c>approve</c>: a run that stays Running.</summary>
+    public static JsonObject Waiting(string tag) => new()
+    {
+        ["name"] = $"waiting-{tag}",
+        ["version"] = 1,
+        ["steps"] = new JsonArray
+        {
+            new JsonObject { ["id"] = "s1", ["type"] = "llm", ["prompt"] = $"STEP1-{tag} {{{{ input.text }}}}" },
+            new JsonObject { ["id"] = "approve", ["type"] = "approval", ["event"] = "approve", ["timeout"] = "1h", ["onTimeout"] = "fail" },
+        },
+    };
+
+    /// <summary>A one-step chain named <paramref name="name"/>, so a test can find its own runs in the list.</summary>
+    public static JsonObject Named(string name, string tag)
+    {
+        var definition = Chain(tag, 1);
+        definition["name"] = name;
+        return definition;
+    }
 }

@@ -5,10 +5,19 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
 
-/// <summary>A thin client of the Server's HTTP API for tests.</summary>
-public sealed class OrchestratorApi(Uri baseAddress) : IDisposable
+/// <summary>A thin client of the Server's HTTP API for tests; it sends the test API key unless told another token (or none).</summary>
+public sealed class OrchestratorApi : IDisposable
 {
-    private readonly HttpClient http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient http;
+
+    public OrchestratorApi(Uri baseAddress, string? token = TestEnvironment.ApiKey)
+    {
+        http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+    }
 
     public HttpClient Http => http;
 

@@ -3,7 +3,7 @@ using Npgsql;
 namespace Orchestrator.Server.Tests.Infrastructure;
 
 /// <summary>One fake LLM, one fresh database, one task hub and one Server process, shared by a test class.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
     public FakeOpenAiServer Llm { get; private set; } = null!;
 
@@ -15,15 +15,18 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public string TaskHub { get; } = "e2e" + Guid.NewGuid().ToString("N")[..10];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Llm = await FakeOpenAiServer.StartAsync();
-        Server = new ServerProcess(Database, TaskHub, Llm.BaseUrl);
+        Server = new ServerProcess(Database, TaskHub, Llm.BaseUrl, Settings);
         await Server.StartAsync();
         Api = new OrchestratorApi(Server.BaseAddress);
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Settings a derived fixture gives its Server (a null value removes a default one).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
+    public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
         if (Server is not null)

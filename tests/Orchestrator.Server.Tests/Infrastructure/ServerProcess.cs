@@ -11,18 +11,22 @@ namespace Orchestrator.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly Dictionary<string, string> environment;
+    private readonly Dictionary<string, string?> environment;
     private readonly ConcurrentQueue<string> output = new();
     private Process? process;
 
-    public ServerProcess(string postgres, string taskHub, string llmBaseUrl, IDictionary<string, string>? extra = null)
+    /// <summary>A Server on a free port; <paramref name="extra"/> adds or overrides settings, and a null value removes one.</summary>
+    public ServerProcess(string postgres, string taskHub, string llmBaseUrl, IReadOnlyDictionary<string, string?>? extra = null, int? port = null)
     {
-        Port = FreePort();
-        environment = new Dictionary<string, string>
+        Port = port ?? FreePort();
+        environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Postgres__ConnectionString"] = postgres,
+            ["Postgres__ReplicaConnectionString"] = TestEnvironment.ReplicaOf(postgres),
+            ["Auth__AdminToken"] = TestEnvironment.AdminToken,
+            ["Auth__ApiKeys__" + TestEnvironment.ApiKeyName] = TestEnvironment.ApiKey,
             ["Durable__StorageConnectionString"] = TestEnvironment.Azurite,
             ["Durable__TaskHubName"] = taskHub,
             ["Durable__WorkerId"] = "e2e-" + taskHub,
@@ -35,7 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging__LogLevel__DurableTask"] = "Warning",
             ["Logging__LogLevel__Azure"] = "Warning",
         };
-        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
             environment[key] = value;
         }
@@ -61,29 +65,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async Task StartAsync(TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo("dotnet", [ServerAssembly])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(ServerAssembly)!,
-        };
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        Launch();
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
         while (DateTimeOffset.UtcNow < deadline)
         {
-            if (process.HasExited)
+            if (process!.HasExited)
             {
                 throw new InvalidOperationException($"The Server exited with code {process.ExitCode}:\n{Output}");
             }
@@ -107,6 +94,50 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"The Server did not become healthy in time:\n{Output}");
+    }
+
+    /// <summary>Starts the Server expecting it to refuse to start; returns its exit code (null if it is still running after <paramref name="timeout"/>).</summary>
+    public async Task<int?> StartExpectingExitAsync(TimeSpan timeout)
+    {
+        Launch();
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process!.WaitForExitAsync(wait.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void Launch()
+    {
+        var info = new ProcessStartInfo("dotnet", [ServerAssembly])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(ServerAssembly)!,
+        };
+        foreach (var (key, value) in environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no draining — a crash.</summary>

@@ -8,6 +8,18 @@ public static class TestEnvironment
     public static string PostgresAdmin =>
         Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
 
+    /// <summary>The tokens every test Server is started with.</summary>
+    public const string AdminToken = "e2e-admin-token-0123456789";
+    public const string ApiKey = "e2e-api-key-0123456789abcdef";
+    public const string ApiKeyName = "e2e";
+
+    public static string PostgresReplica =>
+        Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES_REPLICA") ?? "Host=127.0.0.1;Port=5433;Username=postgres;Password=postgres;Database=postgres";
+
+    /// <summary>The replica's copy of a test database (streaming replication copies every database).</summary>
+    public static string ReplicaOf(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(PostgresReplica) { Database = new NpgsqlConnectionStringBuilder(connectionString).Database }.ConnectionString;
+
     public static string Azurite => Environment.GetEnvironmentVariable("ORCH_TEST_AZURITE") ?? "UseDevelopmentStorage=true";
 
     public static string RepositoryRoot
