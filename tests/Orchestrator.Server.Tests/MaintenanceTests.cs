@@ -50,7 +50,7 @@ public sealed class MaintenanceTests(ServerFixture fixture) : IClassFixture<Serv
             var (_, health, _) = await fixture.Api.GetAsync("/health");
             Assert.Equal("degraded", health!["status"]!.GetValue<string>());
             Assert.Equal("degraded", health["checks"]!["maintenance"]!["status"]!.GetValue<string>());
-            Assert.Equal(1, await MetricAsync("llm_orchestrator_maintenance_mode"));
+            await MetricBecomesAsync("llm_orchestrator_maintenance_mode", 1);
         }
         finally
         {
@@ -60,7 +60,7 @@ public sealed class MaintenanceTests(ServerFixture fixture) : IClassFixture<Serv
         }
 
         await fixture.Api.StartAsync(Definitions.Chain(tag, 1), new JsonObject { ["text"] = "accepted again" });
-        Assert.Equal(0, await MetricAsync("llm_orchestrator_maintenance_mode"));
+        await MetricBecomesAsync("llm_orchestrator_maintenance_mode", 0);
     }
 
     [Fact]
@@ -127,9 +127,23 @@ public sealed class MaintenanceTests(ServerFixture fixture) : IClassFixture<Serv
         throw new TimeoutException($"run {id} never waited for its approval");
     }
 
-    private async Task<double> MetricAsync(string series)
+    /// <summary>The series reaches <paramref name="value"/> within the metrics' database cache period (5 s) and a margin.</summary>
+    private async Task MetricBecomesAsync(string series, double value)
     {
-        var text = await fixture.Api.Http.GetStringAsync("/metrics");
-        return PrometheusText.Value(text, series);
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+        double current;
+        do
+        {
+            current = PrometheusText.Value(await fixture.Api.Http.GetStringAsync("/metrics"), series);
+            if (current == value)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+        while (DateTimeOffset.UtcNow < deadline);
+
+        Assert.Fail($"{series} stayed {current}, expected {value}");
     }
 }
