@@ -2,6 +2,7 @@
 # Stop what scripts/infra-up.sh started for this checkout:
 #   - PostgreSQL replica and primary, by data directory (pg_ctl -D DIR stop -m fast)
 #   - Azurite, by the PID recorded in .infra/azurite.pid (only if that process is alive and is Azurite)
+#   - the socat forward behind the runbook's `replica` host name, by its recorded PID
 # Never stops anything by process name. Servers started by other checkouts or by the OS are left alone.
 # Usage: scripts/infra-down.sh [--purge]     --purge also deletes the data (.infra/ and any PostgreSQL fallback dir).
 set -euo pipefail
@@ -85,6 +86,17 @@ stop_azurite() {
   printf 'azurite: stopped (pid %s)\n' "$pid"
 }
 stop_azurite
+
+stop_replica_alias() {
+  local pid=""
+  [[ -f "$RUNBOOK_ALIAS_PIDFILE" ]] && pid="$(<"$RUNBOOK_ALIAS_PIDFILE")"
+  if pid_alive "$pid" && pid_cmdline_has "$pid" socat; then
+    kill -TERM "$pid" 2>/dev/null || true
+    printf 'replica host-name forward: stopped (pid %s)\n' "$pid"
+  fi
+  rm -f "$RUNBOOK_ALIAS_PIDFILE"
+}
+stop_replica_alias
 
 if ((PURGE)); then
   # Release our lock fd before deleting the directory that holds the lock file.

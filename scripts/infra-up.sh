@@ -3,6 +3,8 @@
 #   - PostgreSQL primary   127.0.0.1:5432 (also a socket in /var/run/postgresql), database `workflows`
 #   - PostgreSQL replica   127.0.0.1:5433, streaming from the primary through physical slot `replica1`
 #   - Azurite              blob 127.0.0.1:10000, queue 10001, table 10002
+#   - the runbook's host names: /etc/hosts `primary` (127.0.0.1) and `replica` (127.0.0.2, a socat forward of
+#     :5432 to the replica's 127.0.0.1:5433), so `psql -h primary` / `psql -h replica` work as written
 # Idempotent: whatever is already running and healthy is reused; a warm re-run takes a fraction of a second.
 # Superuser postgres/postgres (password over TCP, trust over local sockets); role replicator/replicator.
 # Must run as root (PostgreSQL server processes run as the `postgres` OS user through runuser).
@@ -482,6 +484,41 @@ ensure_azurite() {
 }
 
 # ================================================================================================================
+# The runbook's host names
+# ================================================================================================================
+ALIAS_STATE=""
+ensure_runbook_hosts() {
+  # Only for the default ports: the runbook's commands assume 5432 everywhere.
+  if [[ "$PG_PRIMARY_PORT" != 5432 ]]; then ALIAS_STATE="skipped (ports moved)"; return 0; fi
+  if [[ ! -w /etc/hosts ]]; then ALIAS_STATE="skipped (/etc/hosts not writable)"; return 0; fi
+  grep -qE '^127\.0\.0\.1[[:space:]].*\bprimary\b' /etc/hosts || printf '127.0.0.1 primary # scripts/infra-up.sh\n' >>/etc/hosts
+  grep -qE "^${RUNBOOK_REPLICA_ADDR//./\\.}[[:space:]].*\\breplica\\b" /etc/hosts ||
+    printf '%s replica # scripts/infra-up.sh\n' "$RUNBOOK_REPLICA_ADDR" >>/etc/hosts
+
+  local pid="" i
+  [[ -f "$RUNBOOK_ALIAS_PIDFILE" ]] && pid="$(<"$RUNBOOK_ALIAS_PIDFILE")"
+  if pid_alive "$pid" && pid_cmdline_has "$pid" socat; then ALIAS_STATE="reused, pid $pid"; return 0; fi
+  rm -f "$RUNBOOK_ALIAS_PIDFILE"
+  if (exec 3<>"/dev/tcp/$RUNBOOK_REPLICA_ADDR/5432") 2>/dev/null; then
+    ALIAS_STATE="skipped ($RUNBOOK_REPLICA_ADDR:5432 already in use)"
+    return 0
+  fi
+  command -v socat >/dev/null 2>&1 || { log "installing socat (for the runbook's 'replica' host name) ..."; apt_install socat; }
+  (
+    setsid nohup socat "TCP-LISTEN:5432,bind=$RUNBOOK_REPLICA_ADDR,reuseaddr,fork" "TCP:127.0.0.1:$PG_REPLICA_PORT" \
+      </dev/null >>"$RUNBOOK_ALIAS_LOG" 2>&1 9>&- &
+    printf '%s\n' "$!" >"$RUNBOOK_ALIAS_PIDFILE"
+  )
+  pid="$(<"$RUNBOOK_ALIAS_PIDFILE")"
+  for ((i = 0; i < 100; i++)); do
+    if (exec 3<>"/dev/tcp/$RUNBOOK_REPLICA_ADDR/5432") 2>/dev/null; then ALIAS_STATE="started, pid $pid"; return 0; fi
+    pid_alive "$pid" || break
+    sleep 0.1
+  done
+  die "socat forward $RUNBOOK_REPLICA_ADDR:5432 -> 127.0.0.1:$PG_REPLICA_PORT did not start (log: $RUNBOOK_ALIAS_LOG)"
+}
+
+# ================================================================================================================
 start_azurite_install
 ensure_pg_installed
 setup_pg_dirs
@@ -491,10 +528,13 @@ ensure_replica
 commit_and_wait_replay
 ensure_azurite
 finish_azurite_install
+ensure_runbook_hosts
 
 ELAPSED_MS=$((($(date +%s%N) - START_NS) / 1000000))
 printf 'postgres primary 127.0.0.1:%s (ready, %s; data %s)\n' "$PG_PRIMARY_PORT" "$PRIMARY_STATE" "$PG_PRIMARY_DIR"
 printf 'postgres replica 127.0.0.1:%s (streaming, %s; data %s)\n' "$PG_REPLICA_PORT" "$REPLICA_STATE" "$PG_REPLICA_DIR"
 printf 'azurite blob 127.0.0.1:%s queue 127.0.0.1:%s table 127.0.0.1:%s (ready, %s)\n' \
   "${AZURITE_PORTS[0]}" "${AZURITE_PORTS[1]}" "${AZURITE_PORTS[2]}" "$AZURITE_STATE"
+printf 'runbook host names primary -> 127.0.0.1:%s, replica -> %s:5432 -> 127.0.0.1:%s (%s)\n' \
+  "$PG_PRIMARY_PORT" "$RUNBOOK_REPLICA_ADDR" "$PG_REPLICA_PORT" "$ALIAS_STATE"
 log "infra up in ${ELAPSED_MS} ms"

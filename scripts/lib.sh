@@ -19,6 +19,12 @@ PG_APP_DB=workflows
 # libpq's compiled-in default socket directory on Debian; `psql -U postgres -d workflows` without -h uses it.
 PG_DEFAULT_SOCKET_DIR=/var/run/postgresql
 
+# The runbook's `psql -h primary` / `psql -h replica` (default port 5432, as in production): /etc/hosts names for
+# loopback addresses, the replica's reached through a socat forward from $RUNBOOK_REPLICA_ADDR:5432 to its real port.
+RUNBOOK_REPLICA_ADDR=127.0.0.2
+RUNBOOK_ALIAS_PIDFILE="$INFRA_DIR/replica-alias.pid"
+RUNBOOK_ALIAS_LOG="$INFRA_DIR/replica-alias.log"
+
 AZURITE_DIR="$REPO_ROOT/scripts/azurite"
 AZURITE_BIN="$AZURITE_DIR/node_modules/.bin/azurite"
 AZURITE_DATA="$INFRA_DIR/azurite"
@@ -67,6 +73,36 @@ pg_bin_dir() {
 # fd 9 is infra-up.sh's flock; close it so a daemon started here (postmaster) never inherits and holds the lock.
 as_postgres() {
   (cd / && runuser -u postgres -- env LC_ALL=C.UTF-8 "$@") 9>&-
+}
+
+# --- Debian packages --------------------------------------------------------------------------------------------
+# Install Debian packages non-interactively, refreshing the package lists only when they are missing or stale
+# (an install that fails is retried once after `apt-get update`). Log in $INFRA_DIR/apt.log.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get is unavailable; install $* by hand"
+  local apt_log="$INFRA_DIR/apt.log"
+  mkdir -p "$INFRA_DIR"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep the packages' maintainer scripts from starting services (e.g. a Prometheus server on :9090).
+  local created_policy=0 rc=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\n# temporary: installed by scripts/lib.sh apt_install\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+    apt-get update -q >>"$apt_log" 2>&1 || true
+  fi
+  if ! apt-get install -y -q --no-install-recommends "$@" </dev/null >>"$apt_log" 2>&1; then
+    log "apt-get install $* failed; refreshing package lists and retrying"
+    apt-get update -q >>"$apt_log" 2>&1 || true
+    apt-get install -y -q --no-install-recommends "$@" </dev/null >>"$apt_log" 2>&1 || rc=$?
+  fi
+  if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
+  if ((rc != 0)); then
+    tail -n 30 "$apt_log" >&2 || true
+    die "apt-get install $* failed (log: $apt_log)"
+  fi
 }
 
 # --- ports / processes ------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 # Run the whole test suite against local infrastructure.
 #   1. scripts/infra-up.sh (PostgreSQL primary 5432 + streaming replica 5433, Azurite 10000-10002); skip with
 #      ORCH_TEST_SKIP_INFRA=1 when the ORCH_TEST_* variables point at infrastructure managed elsewhere.
-#   2. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
-#   3. Prints "N passed, N failed[, N skipped]" summed over all test projects.
+#   2. promtool (Debian package prometheus) when missing, for the /metrics exposition test.
+#   3. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
+#   4. Prints "N passed, N failed[, N skipped]" summed over all test projects.
 # Exit status is non-zero when dotnet test fails or when no test ran at all.
 # Extra arguments go to dotnet test, e.g.: scripts/test.sh --filter "FullyQualifiedName~Persistence"
 set -euo pipefail
@@ -27,6 +28,12 @@ fi
 
 if [[ "${ORCH_TEST_SKIP_INFRA:-0}" != 1 ]]; then
   bash "$REPO_ROOT/scripts/infra-up.sh"
+fi
+
+# The metrics tests check a live /metrics with `promtool check metrics` (Debian package prometheus).
+if ! command -v promtool >/dev/null 2>&1; then
+  log "installing promtool (Debian package prometheus) for the metrics tests ..."
+  apt_install prometheus
 fi
 
 RESULTS_DIR="$INFRA_DIR/test-results"
