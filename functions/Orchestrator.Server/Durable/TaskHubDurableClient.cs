@@ -1,5 +1,7 @@
 using DurableTask.AzureStorage;
+using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using CoreFailure = DurableTask.Core.FailureDetails;
@@ -51,8 +53,28 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         return state is null ? null : ToMetadata(state, getInputsAndOutputs);
     }
 
-    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
-        throw new NotSupportedException("Listing instances is not supported by the Server's task hub client; query workflow_states instead.");
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null)
+    {
+        var query = filter ?? new OrchestrationQuery();
+        var condition = new OrchestrationInstanceStatusQueryCondition
+        {
+            CreatedTimeFrom = query.CreatedFrom?.UtcDateTime ?? default,
+            CreatedTimeTo = query.CreatedTo?.UtcDateTime ?? default,
+            RuntimeStatus = query.Statuses?.Select(s => (OrchestrationStatus)(int)s).ToList(),
+            InstanceIdPrefix = query.InstanceIdPrefix,
+            FetchInput = query.FetchInputsAndOutputs,
+            FetchOutput = query.FetchInputsAndOutputs,
+        };
+        return Pageable.Create(async (string? continuation, int? pageSize, CancellationToken cancellation) =>
+        {
+            var result = await QueryAsync(condition, pageSize ?? query.PageSize, continuation ?? query.ContinuationToken, cancellation);
+            var values = result.OrchestrationState.Select(state => ToMetadata(state, query.FetchInputsAndOutputs)).ToList();
+            return new Page<OrchestrationMetadata>(values, ContinuationTokens.Seal(result.ContinuationToken));
+        });
+    }
+
+    public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default) =>
+        HistoryJson.Read(await service.GetOrchestrationHistoryAsync(instanceId, executionId: null));
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
@@ -88,7 +110,30 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         return new Microsoft.DurableTask.Client.PurgeResult(result.InstancesDeleted);
     }
 
+    public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
+    {
+        var result = await service.PurgeInstanceHistoryAsync(
+            filter.CreatedFrom?.UtcDateTime ?? DateTime.MinValue,
+            filter.CreatedTo?.UtcDateTime,
+            filter.Statuses?.Select(s => (OrchestrationStatus)(int)s).ToList());
+        return new Microsoft.DurableTask.Client.PurgeResult(result.InstancesDeleted);
+    }
+
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>One page from the Instances table; a token the storage service refuses is the caller's error, not an outage.</summary>
+    private async Task<DurableStatusQueryResult> QueryAsync(OrchestrationInstanceStatusQueryCondition condition, int top, string? continuationToken, CancellationToken cancellation)
+    {
+        var storageToken = ContinuationTokens.Open(continuationToken);
+        try
+        {
+            return await service.GetOrchestrationStateAsync(condition, top, storageToken, cancellation);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 400 && storageToken is not null)
+        {
+            throw new ArgumentException("The storage service rejected the continuation token.", nameof(continuationToken), ex);
+        }
+    }
 
     private static OrchestrationMetadata ToMetadata(OrchestrationState state, bool withData) => new(state.Name, state.OrchestrationInstance.InstanceId)
     {
