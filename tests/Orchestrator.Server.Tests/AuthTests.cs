@@ -28,6 +28,8 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         { "POST", $"/runtime/webhooks/durabletask/instances/{SomeId}/suspend", false },
         { "POST", $"/runtime/webhooks/durabletask/instances/{SomeId}/resume", false },
         { "DELETE", $"/runtime/webhooks/durabletask/instances/{SomeId}", false },
+        { "GET", "/runtime/webhooks/durabletask/instances", false },
+        { "DELETE", "/runtime/webhooks/durabletask/instances?createdTimeFrom=2020-01-01T00:00:00Z", true },
         { "POST", "/admin/circuit-breaker/reset", true },
         { "POST", "/admin/maintenance/enable", true },
         { "POST", "/admin/maintenance/disable", true },

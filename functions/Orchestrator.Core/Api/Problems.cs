@@ -45,12 +45,26 @@ public static class Problems
             ["errors"] = new List<Dictionary<string, string>> { new() { ["path"] = field, ["message"] = message } },
         });
 
+    public static IResult NothingMatches(string message) => TypedResults.Problem(
+        title: "Nothing matches the filter.",
+        detail: message,
+        statusCode: StatusCodes.Status404NotFound,
+        type: TypeBase + "not-found");
+
     public static IResult Conflict(string id, string? runStatus, string message) => TypedResults.Problem(
         title: "The run is not in a state that allows this.",
         detail: message,
         statusCode: StatusCodes.Status409Conflict,
         type: TypeBase + "conflict",
         extensions: new Dictionary<string, object?> { ["id"] = id, ["runStatus"] = runStatus });
+
+    /// <summary>The Durable HTTP API's answer for an instance that has finished and takes no more operations.</summary>
+    public static IResult Gone(string id, string? runtimeStatus, string message) => TypedResults.Problem(
+        title: "The instance has finished.",
+        detail: message,
+        statusCode: StatusCodes.Status410Gone,
+        type: TypeBase + "gone",
+        extensions: new Dictionary<string, object?> { ["id"] = id, ["runtimeStatus"] = runtimeStatus });
 
     public static IResult Unavailable(string message) => TypedResults.Problem(
         title: "The service cannot take this request now.",

@@ -35,9 +35,15 @@ public static class ServerRoutes
 
     public static WebApplication MapDurableHttpApi(this WebApplication app)
     {
+        var all = app.MapGroup(DurableHttpApi.InstancesRoute).RequireAuthorization(AuthPolicies.Api);
+        all.MapGet("", (HttpRequest request, DurableTaskClient client, CancellationToken ct) => DurableHttpApi.ListAsync(request, client, ct));
+        // Purging many instances at once is an operator's action: the admin token only.
+        all.MapDelete("", (HttpRequest request, DurableTaskClient client, CancellationToken ct) => DurableHttpApi.PurgeAllAsync(request, client, ct))
+            .RequireAuthorization(AuthPolicies.Admin);
+
         var instances = app.MapGroup(DurableHttpApi.InstancesRoute + "/{id}").RequireAuthorization(AuthPolicies.Api);
-        instances.MapGet("", (string id, DurableTaskClient client, [FromQuery] bool? showInput, CancellationToken ct) =>
-            DurableHttpApi.GetStatusAsync(id, client, showInput ?? true, ct));
+        instances.MapGet("", (HttpRequest request, string id, DurableTaskClient client, CancellationToken ct) =>
+            DurableHttpApi.GetStatusAsync(request, id, client, ct));
         instances.MapPost("/terminate", (string id, [FromQuery] string? reason, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
             api.TerminateAsync(id, reason, client, ct));
         instances.MapPost("/raiseEvent/{eventName}", (HttpRequest request, string id, string eventName, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>

@@ -1,5 +1,7 @@
 using DurableTask.AzureStorage;
+using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using CoreFailure = DurableTask.Core.FailureDetails;
@@ -12,6 +14,8 @@ namespace Orchestrator.Server.Durable;
 /// </summary>
 public sealed class TaskHubDurableClient : DurableTaskClient
 {
+    // The most rows one Azure Table query returns.
+    private const int DurableQueryPageSize = 1000;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private readonly AzureStorageOrchestrationService service;
     private readonly TaskHubClient client;
@@ -51,8 +55,20 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         return state is null ? null : ToMetadata(state, getInputsAndOutputs);
     }
 
-    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
-        throw new NotSupportedException("Listing instances is not supported by the Server's task hub client; query workflow_states instead.");
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null)
+    {
+        var query = filter ?? new OrchestrationQuery();
+        var condition = Condition(query.CreatedFrom, query.CreatedTo, query.Statuses, query.InstanceIdPrefix, query.FetchInputsAndOutputs);
+        return Pageable.Create(async (string? continuation, int? pageSize, CancellationToken cancellation) =>
+        {
+            var result = await QueryAsync(condition, pageSize ?? query.PageSize, continuation ?? query.ContinuationToken, cancellation);
+            var values = result.OrchestrationState.Select(state => ToMetadata(state, query.FetchInputsAndOutputs)).ToList();
+            return new Page<OrchestrationMetadata>(values, ContinuationTokens.Seal(result.ContinuationToken));
+        });
+    }
+
+    public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default) =>
+        HistoryJson.Read(await service.GetOrchestrationHistoryAsync(instanceId, executionId: null));
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
@@ -88,7 +104,61 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         return new Microsoft.DurableTask.Client.PurgeResult(result.InstancesDeleted);
     }
 
+    /// <summary>
+    /// Finds the matching instances with the same query as the list, then purges them one by one. The storage
+    /// service's own purge by filter (<c>PurgeInstanceHistoryAsync(from, to, statuses)</c>) ignores a status
+    /// filter of Running alone and purges every instance in the time range, whatever its status (seen with
+    /// AzureStorage 2.11.2 on Azurite); it too deletes instance by instance, so nothing is lost by doing it here.
+    /// </summary>
+    public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
+    {
+        var condition = Condition(filter.CreatedFrom, filter.CreatedTo, filter.Statuses, prefix: null, fetchPayloads: false);
+        var ids = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await service.GetOrchestrationStateAsync(condition, DurableQueryPageSize, token, cancellation);
+            ids.AddRange(page.OrchestrationState.Select(state => state.OrchestrationInstance.InstanceId));
+            token = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
+        }
+        while (token is not null);
+
+        var deleted = 0;
+        foreach (var id in ids)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            deleted += (await service.PurgeInstanceHistoryAsync(id)).InstancesDeleted;
+        }
+
+        return new Microsoft.DurableTask.Client.PurgeResult(deleted);
+    }
+
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static OrchestrationInstanceStatusQueryCondition Condition(
+        DateTimeOffset? from, DateTimeOffset? to, IEnumerable<OrchestrationRuntimeStatus>? statuses, string? prefix, bool fetchPayloads) => new()
+    {
+        CreatedTimeFrom = from?.UtcDateTime ?? default,
+        CreatedTimeTo = to?.UtcDateTime ?? default,
+        RuntimeStatus = statuses?.Select(s => (OrchestrationStatus)(int)s).ToList(),
+        InstanceIdPrefix = prefix,
+        FetchInput = fetchPayloads,
+        FetchOutput = fetchPayloads,
+    };
+
+    /// <summary>One page from the Instances table; a token the storage service refuses is the caller's error, not an outage.</summary>
+    private async Task<DurableStatusQueryResult> QueryAsync(OrchestrationInstanceStatusQueryCondition condition, int top, string? continuationToken, CancellationToken cancellation)
+    {
+        var storageToken = ContinuationTokens.Open(continuationToken);
+        try
+        {
+            return await service.GetOrchestrationStateAsync(condition, top, storageToken, cancellation);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 400 && storageToken is not null)
+        {
+            throw new ArgumentException("The storage service rejected the continuation token.", nameof(continuationToken), ex);
+        }
+    }
 
     private static OrchestrationMetadata ToMetadata(OrchestrationState state, bool withData) => new(state.Name, state.OrchestrationInstance.InstanceId)
     {
