@@ -19,6 +19,7 @@ log="$INFRA_DIR/bench-server.log"
   ASPNETCORE_URLS="http://127.0.0.1:$PORT" Durable__TaskHubName="$HUB" Durable__WorkerId="$HUB" \
   Postgres__ConnectionString="Host=127.0.0.1;Port=5432;Database=$DB;Username=postgres;Password=postgres" \
   Llm__Provider=simulated Llm__SimulatedLatency=00:00:00 Logging__LogLevel__Default=Warning \
+  Auth__ApiKeys__bench=bench-api-key-0123456789 \
   exec dotnet Orchestrator.Server.dll) >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
@@ -34,7 +35,7 @@ definition = {"name": "bench", "steps": [
     {"id": "c", "type": "transform", "value": {"a": "{{ steps.a.output }}", "b": "{{ steps.b.output }}"}}]}
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer bench-api-key-0123456789"})
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
 def rss_mb():

@@ -6,6 +6,8 @@
 #   4. leaves the Server running so the runbook's commands can be tried; Ctrl-C stops it.
 # A second run reuses whatever is already running. The LLM is the built-in simulated provider unless
 # OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL (or Llm__Endpoint, Llm__ApiKey, Llm__Model) are set.
+# Auth: with ADMIN_TOKEN set, the Server requires it (send -H "Authorization: Bearer $ADMIN_TOKEN"); without it, the
+# Server runs with auth switched off (Auth__Disabled=true, loopback only) so the runbook's header-less commands work.
 #   scripts/run.sh           run the sample and keep the Server in the foreground
 #   scripts/run.sh --stop    stop a Server started by an earlier run
 set -euo pipefail
@@ -39,20 +41,29 @@ if [[ "${1:-}" == "--stop" ]]; then
 fi
 
 command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet not found on PATH)"
+
+CURL_AUTH=()
+if [[ -n "${ADMIN_TOKEN:-}" ]]; then
+  CURL_AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
+  AUTH_MODE="on: every route but /health and /metrics needs -H \"Authorization: Bearer \$ADMIN_TOKEN\""
+else
+  export Auth__Disabled=true
+  AUTH_MODE="OFF (local development, loopback only): the runbook's commands work without a header; set ADMIN_TOKEN=<16+ characters> to switch it on"
+fi
 bash "$REPO_ROOT/scripts/infra-up.sh"
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 started_here=0
 if pid="$(server_pid)"; then
-  say "reusing the Server already running (pid $pid) on $BASE"
+  say "reusing the Server already running (pid $pid) on $BASE, with the auth it was started with (scripts/run.sh --stop to restart it)"
 else
   if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     die "port $PORT is taken by another process: $(ss -ltnp "sport = :$PORT" 2>/dev/null | tail -n +2 | awk '{print $NF}')"
   fi
   say "building the Server"
   dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -nologo -v quiet -clp:ErrorsOnly </dev/null >"$INFRA_DIR/build.log" 2>&1 || { cat "$INFRA_DIR/build.log"; die "the build failed"; }
-  say "starting the Server on $BASE (log: $SERVER_LOG)"
+  say "starting the Server on $BASE (log: $SERVER_LOG); auth $AUTH_MODE"
   (cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Debug/net10.0" &&
     ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:$PORT}" exec dotnet Orchestrator.Server.dll) >"$SERVER_LOG" 2>&1 &
   echo $! >"$SERVER_PIDFILE"
@@ -69,7 +80,7 @@ fi
 
 say "health: $(curl -fsS "$BASE/health")"
 say "submitting the sample workflow summarize-classify"
-start="$(curl -fsS -X POST "$BASE/api/v1/workflows" -H 'Content-Type: application/json' -d '{
+start="$(curl -fsS "${CURL_AUTH[@]}" -X POST "$BASE/api/v1/workflows" -H 'Content-Type: application/json' -d '{
   "definition": "summarize-classify",
   "input": { "text": "Since this morning'"'"'s deploy, checkout fails with HTTP 500 for every customer paying by card. Orders are not being created and support has received 40 tickets in the last hour." }
 }')"
@@ -80,7 +91,7 @@ say "workflow status:  $BASE/api/v1/workflows/$id"
 
 last=""
 while :; do
-  run="$(curl -fsS "$BASE/api/v1/workflows/$id")"
+  run="$(curl -fsS "${CURL_AUTH[@]}" "$BASE/api/v1/workflows/$id")"
   line="$(json "d['status'] + ' ' + str(d['progress']['completed']) + '/' + str(d['progress']['total']) + ' ' + ', '.join(s['id'] + '=' + s['status'] for s in d['steps'])" <<<"$run")"
   [[ "$line" != "$last" ]] && say "progress: $line" && last="$line"
   status="$(json "d['status']" <<<"$run")"

@@ -137,6 +137,9 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       TaskHubName: taskHubName
       Postgres__ConnectionString: postgresConnectionString
       Postgres__MaxPoolSize: string(postgresMaxPoolSize)
+      // No read replica by default (a parameter of the database module adds one); /health checks it when set.
+      Postgres__ReplicaConnectionString: ''
+      Auth__Disabled: 'false'
       Llm__Provider: llmProvider
       Llm__Endpoint: llmEndpoint
       Llm__ApiKey: llmApiKey

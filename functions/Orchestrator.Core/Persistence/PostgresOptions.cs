@@ -12,9 +12,11 @@ public sealed class PostgresOptions
     public string ConnectionString { get; set; } =
         "Host=127.0.0.1;Port=5432;Database=workflows;Username=postgres;Password=postgres";
 
-    /// <summary>The streaming replica, checked by <c>/health</c> (lag, WAL receiver); empty when there is none.</summary>
-    public string? ReplicaConnectionString { get; set; } =
-        "Host=127.0.0.1;Port=5433;Database=workflows;Username=postgres;Password=postgres";
+    /// <summary>
+    /// The streaming replica, checked by <c>/health</c> (lag, WAL receiver); empty when there is none. The Server's
+    /// appsettings.json points it at the local replica that scripts/infra-up.sh starts.
+    /// </summary>
+    public string? ReplicaConnectionString { get; set; }
 
     [Range(1, 1000)]
     public int MaxPoolSize { get; set; } = 50;
