@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Orchestrator.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orchestrator.Server.Tests;
 
@@ -10,7 +11,7 @@ namespace Orchestrator.Server.Tests;
 /// obeyed by the other within seconds, and both report the same cluster-wide counts.
 /// </summary>
 [Collection(EndToEnd.Name)]
-public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster) : IClassFixture<TwoInstancesTests.Cluster>
+public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster, ITestOutputHelper output) : IClassFixture<TwoInstancesTests.Cluster>
 {
     private static readonly TimeSpan Obeyed = TimeSpan.FromSeconds(5);
 
@@ -23,6 +24,7 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster) : IClas
         {
             Assert.Equal(HttpStatusCode.OK, (await adminA.PostAsync("/admin/maintenance/enable", null)).Status);
             var refusedAfter = await WithinAsync(async () => (await StartOnBAsync(tag)) == HttpStatusCode.ServiceUnavailable);
+            output.WriteLine($"B refused starts {refusedAfter.TotalSeconds:0.00} s after maintenance was enabled through A");
             Assert.True(refusedAfter < Obeyed, $"B still accepted starts {refusedAfter.TotalSeconds:0.0} s after A enabled maintenance");
         }
         finally
@@ -31,6 +33,7 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster) : IClas
         }
 
         var acceptedAfter = await WithinAsync(async () => (await StartOnBAsync(tag)) == HttpStatusCode.Accepted);
+        output.WriteLine($"B accepted starts {acceptedAfter.TotalSeconds:0.00} s after maintenance was disabled through A");
         Assert.True(acceptedAfter < Obeyed, $"B still refused starts {acceptedAfter.TotalSeconds:0.0} s after A disabled maintenance");
     }
 
@@ -57,6 +60,7 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster) : IClas
         Assert.Equal(["openai"], reset!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
 
         var closedAfter = await WithinAsync(async () => await BreakerOnBAsync() == 0);
+        output.WriteLine($"B's breaker closed {closedAfter.TotalSeconds:0.00} s after the reset through A");
         Assert.True(closedAfter < Obeyed, $"B's breaker was still open {closedAfter.TotalSeconds:0.0} s after the reset through A");
         Assert.Contains("closed by a reset", cluster.ServerB.Output, StringComparison.Ordinal);
         Assert.Equal(1, await cluster.ScalarAsync("SELECT count(*) FROM admin_audit WHERE action = 'circuit-breaker.reset' AND target = 'openai'"));
