@@ -5,6 +5,16 @@ namespace Orchestrator.Core;
 /// <summary>Every log line of the product's core, by area: 1xxx workflows, 2xxx LLM, 3xxx persistence, 4xxx API.</summary>
 internal static partial class Log
 {
+    private static readonly Func<ILogger, string, string, int, IDisposable?> StepScopeDefinition =
+        LoggerMessage.DefineScope<string, string, int>("Run {RunId} step {StepId}[{Iteration}]");
+
+    private static readonly Func<ILogger, string, IDisposable?> RunScopeDefinition = LoggerMessage.DefineScope<string>("Run {RunId}");
+
+    /// <summary>Puts <c>RunId</c>, <c>StepId</c> and <c>Iteration</c> on every line logged inside it, by any category.</summary>
+    public static IDisposable? StepScope(ILogger logger, string runId, string stepId, int iteration) => StepScopeDefinition(logger, runId, stepId, iteration);
+
+    public static IDisposable? RunScope(ILogger logger, string runId) => RunScopeDefinition(logger, runId);
+
     [LoggerMessage(1000, LogLevel.Information, "Run {RunId} started: {Definition} (retry of {RetryOf})")]
     public static partial void RunStarted(ILogger logger, string runId, string definition, string? retryOf);
 

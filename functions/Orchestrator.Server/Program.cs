@@ -4,8 +4,11 @@ using Orchestrator.Server.Api;
 using Orchestrator.Server.Durable;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddOrchestratorConfiguration();
+builder.Logging.AddOrchestratorLogging(builder.Configuration);
 builder.UseDefaultServerPort(8080);
 builder.Services.AddOrchestratorCore(builder.Configuration);
+builder.Services.AddOrchestratorTelemetry(builder.Configuration);
 builder.Services.AddDurableServer();
 builder.RefuseAuthOffUnlessLoopback();
 

@@ -23,13 +23,13 @@ public static class OrchestratorCoreExtensions
 {
     public static IServiceCollection AddOrchestratorCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.SectionName).ValidateDataAnnotations(PostgresOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations(ApiOptions.SectionName).ValidateOnStart();
         services.AddOptions<DefinitionOptions>().BindConfiguration(DefinitionOptions.SectionName);
         services.AddOptions<LlmOptions>()
             .BindConfiguration(LlmOptions.SectionName)
             .PostConfigure(options => ApplyOpenAiEnvironment(options, configuration))
-            .ValidateDataAnnotations()
+            .ValidateDataAnnotations(LlmOptions.SectionName)
             .Validate(o => o.EffectiveProvider is LlmOptions.OpenAi or LlmOptions.Simulated, "Llm:Provider must be 'openai' or 'simulated'.")
             .ValidateOnStart();
 
@@ -58,9 +58,9 @@ public static class OrchestratorCoreExtensions
     /// <summary>Admin state shared by every instance, <c>/metrics</c> and <c>/health</c>.</summary>
     private static IServiceCollection AddOrchestratorOperations(this IServiceCollection services)
     {
-        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.SectionName).ValidateDataAnnotations(OperationsOptions.SectionName).ValidateOnStart();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations(MetricsOptions.SectionName).ValidateOnStart();
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations(HealthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<CircuitBreakerRegistry>();
         services.AddSingleton<OperationsStore>();
         services.AddSingleton<ClusterState>();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI;
+using Orchestrator.Core.Hosting;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -156,6 +157,8 @@ public sealed class LlmGateway : IDisposable
             LlmOptions.OpenAi => CreateOpenAiClient(endpoint, apiKey, model, options.Timeout),
             _ => throw new OptionsValidationException(LlmOptions.SectionName, typeof(LlmOptions), [$"LLM provider '{name}': kind '{kind}' is not one of openai, simulated."]),
         };
+        // A span per call (model, tokens, finish reason; never the prompt) between the activity's span and the HTTP one.
+        client = client.AsBuilder().UseOpenTelemetry(sourceName: OrchestratorTelemetry.LlmSource).Build();
         var displayName = name == LlmOptions.DefaultProviderName ? kind : name;
         var (state, control) = breakers.Register(displayName);
         var pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }

@@ -11,6 +11,7 @@ public sealed class FinishRunActivity(WorkflowStore store, ILogger<FinishRunActi
 
     public async Task<bool> ExecuteAsync(FinishRunRequest input, CancellationToken cancellationToken)
     {
+        using var scope = StepDiagnostics.Run(logger, input.RunId);
         var changed = await store.FinishRunAsync(input.RunId, input.Status, input.OutputJson, input.Error, cancellationToken);
         Log.RunFinished(logger, input.RunId, input.Status, changed);
         return changed;

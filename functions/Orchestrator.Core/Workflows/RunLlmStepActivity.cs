@@ -19,6 +19,7 @@ public sealed class RunLlmStepActivity(
 
     public async Task<StepResult> ExecuteAsync(LlmStepRequest input, CancellationToken cancellationToken)
     {
+        using var scope = StepDiagnostics.Step(logger, input.RunId, input.StepId, input.Iteration);
         var claim = await store.ClaimStepAsync(input.RunId, input.StepId, input.Iteration, Definitions.StepTypes.Llm, cancellationToken);
         switch (claim.Kind)
         {

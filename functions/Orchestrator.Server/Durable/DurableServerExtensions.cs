@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrator.Core.Api;
 using Orchestrator.Core.Health;
+using Orchestrator.Core.Hosting;
 
 namespace Orchestrator.Server.Durable;
 
@@ -11,7 +12,7 @@ public static class DurableServerExtensions
 {
     public static IServiceCollection AddDurableServer(this IServiceCollection services)
     {
-        services.AddOptions<DurableServerOptions>().BindConfiguration(DurableServerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DurableServerOptions>().BindConfiguration(DurableServerOptions.SectionName).ValidateDataAnnotations(DurableServerOptions.SectionName).ValidateOnStart();
         services.AddSingleton(DurableTaskHub.CreateService);
         services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();

@@ -120,7 +120,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var model = body?["model"]?.GetValue<string>() ?? "unknown";
         var format = body?["response_format"];
         var last = messages.LastOrDefault()?["content"] is JsonValue lv ? lv.GetValue<string>() : prompt;
-        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow, messages.Count, format?["type"]?.GetValue<string>(), last));
+        var traceParent = context.Request.Headers.TryGetValue("traceparent", out var header) ? header.ToString() : null;
+        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow, messages.Count, format?["type"]?.GetValue<string>(), last, traceParent));
 
         var now = Interlocked.Increment(ref inFlight);
         try
@@ -191,5 +192,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null);
 }
 
-/// <summary>One request the fake LLM received: its first user prompt, how many messages, the response format asked for, and the last message.</summary>
-public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At, int MessageCount = 1, string? ResponseFormat = null, string? LastMessage = null);
+/// <summary>
+/// One request the fake LLM received: its first user prompt, how many messages, the response format asked for, the
+/// last message, and the W3C <c>traceparent</c> header it came with.
+/// </summary>
+public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At, int MessageCount = 1, string? ResponseFormat = null, string? LastMessage = null, string? TraceParent = null);

@@ -13,6 +13,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> environment;
     private readonly ConcurrentQueue<string> output = new();
+    private readonly ConcurrentQueue<string> standardOutput = new();
     private Process? process;
 
     /// <summary>A Server on a free port; <paramref name="extra"/> adds or overrides settings, and a null value removes one.</summary>
@@ -50,6 +51,9 @@ public sealed class ServerProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
     public string Output => string.Join('\n', output);
+
+    /// <summary>The lines the Server wrote to stdout alone (its log lines), in order.</summary>
+    public IReadOnlyList<string> StandardOutput => standardOutput.ToArray();
 
     public int? ProcessId => process?.Id;
 
@@ -134,7 +138,14 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+                standardOutput.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

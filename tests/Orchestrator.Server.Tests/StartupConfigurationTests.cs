@@ -1,0 +1,97 @@
+using Orchestrator.Server.Tests.Infrastructure;
+
+namespace Orchestrator.Server.Tests;
+
+/// <summary>
+/// The runbook's configuration file: YAML at a path <c>ORCHESTRATOR_CONFIG</c> may move, below environment variables;
+/// a bad file or value stops the Server at start with a message naming the file, line or key.
+/// </summary>
+[Collection(EndToEnd.Name)]
+public sealed class StartupConfigurationTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("orch-config-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public async Task A_bad_value_in_the_YAML_file_stops_the_server_at_start_naming_the_key()
+    {
+        var file = Write("config.yaml", "Postgres:\n  MaxPoolSize: -1\n");
+
+        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Postgres:MaxPoolSize", output);
+    }
+
+    [Fact]
+    public async Task A_malformed_YAML_file_stops_the_server_at_start_naming_the_file_and_the_line()
+    {
+        var file = Write("config.yaml", "Postgres:\n  MaxPoolSize: 5\n bad: indented one space too little\n");
+
+        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(file, output);
+        Assert.Contains("line 3", output);
+    }
+
+    [Fact]
+    public async Task A_config_file_named_by_ORCHESTRATOR_CONFIG_must_exist()
+    {
+        var missing = Path.Combine(folder, "missing.yaml");
+
+        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = missing });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(missing, output);
+    }
+
+    [Fact]
+    public async Task An_unknown_log_format_stops_the_server_at_start_naming_the_key()
+    {
+        var (exitCode, output) = await RunToExitAsync(new() { ["Logging__Format"] = "xml" });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Logging:Format", output);
+    }
+
+    [Fact]
+    public async Task An_environment_variable_overrides_the_YAML_file()
+    {
+        // The same file stops the Server on its own (the first test); the variable wins over it.
+        var file = Write("config.yaml", "Postgres:\n  MaxPoolSize: -1\n");
+        var database = TestEnvironment.NewDatabase("orch_cfg");
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        var server = new ServerProcess(database, "cfg" + Guid.NewGuid().ToString("N")[..10], llm.BaseUrl, new Dictionary<string, string?>
+        {
+            ["ORCHESTRATOR_CONFIG"] = file,
+            ["Postgres__MaxPoolSize"] = "5",
+        });
+        try
+        {
+            await server.StartAsync();
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            await TestEnvironment.DropDatabaseAsync(database);
+        }
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>The Server with settings that must stop it before it touches the database or the task hub.</summary>
+    private static async Task<(int? ExitCode, string Output)> RunToExitAsync(Dictionary<string, string?> extra)
+    {
+        await using var server = new ServerProcess("Host=127.0.0.1;Port=1;Database=unused", "unused", "http://127.0.0.1:1/v1", extra);
+        var exitCode = await server.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exitCode is not null, $"the Server kept running:\n{server.Output}");
+        return (exitCode, server.Output);
+    }
+}
