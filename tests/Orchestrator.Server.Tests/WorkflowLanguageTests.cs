@@ -114,7 +114,14 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         Assert.Equal("approve", waiting["waitingFor"]![0]!["event"]!.GetValue<string>());
         Assert.NotNull(waiting["waitingFor"]![0]!["timeoutAt"]);
         Assert.Contains("checkout down", waiting["waitingFor"]![0]!["message"]!.GetValue<string>());
+        // PostgreSQL records the wait before the orchestration's episode ends and stores its custom status.
         var instance = await Api.GetAsync($"/runtime/webhooks/durabletask/instances/{id}");
+        for (var i = 0; i < 50 && instance.Body?["customStatus"]?["waitingFor"] is null; i++)
+        {
+            await Task.Delay(200);
+            instance = await Api.GetAsync($"/runtime/webhooks/durabletask/instances/{id}");
+        }
+
         Assert.Contains("checkout down", instance.Body!["customStatus"]!["waitingFor"]!["message"]!.GetValue<string>());
         await Task.Delay(1500);
         Assert.Equal(0, fixture.Llm.CountContaining($"about \"{tag}\""));
