@@ -15,8 +15,20 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 {
     public const string InstancesRoute = "/runtime/webhooks/durabletask/instances";
 
-    public static async Task<IResult> GetStatusAsync(string id, DurableTaskClient client, bool showInput, CancellationToken cancellationToken)
+    /// <summary>The instance's status; <paramref name="showInput"/> is the raw query value (<c>true</c>, the default, or <c>false</c>).</summary>
+    public static async Task<IResult> GetStatusAsync(string id, DurableTaskClient client, string? showInput, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var includeInput = true;
+        if (showInput is not null && !bool.TryParse(showInput, out includeInput))
+        {
+            return Problems.BadRequest("showInput", "must be true or false");
+        }
+
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
         if (instance is null)
         {
@@ -28,7 +40,7 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
             ["name"] = instance.Name,
             ["instanceId"] = instance.InstanceId,
             ["runtimeStatus"] = instance.RuntimeStatus.ToString(),
-            ["input"] = showInput ? Parse(instance.SerializedInput) : null,
+            ["input"] = includeInput ? Parse(instance.SerializedInput) : null,
             ["customStatus"] = Parse(instance.SerializedCustomStatus),
             ["output"] = instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed
                 ? instance.FailureDetails?.ErrorMessage
@@ -45,6 +57,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public async Task<IResult> TerminateAsync(string id, string? reason, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckReason(reason)) is { } invalid)
+        {
+            return invalid;
+        }
+
         var outcome = await runs.CancelAsync(client, id, string.IsNullOrWhiteSpace(reason) ? "terminated through the Durable HTTP API" : reason, cancellationToken);
         return outcome.Kind switch
         {
@@ -54,12 +71,26 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         };
     }
 
+    /// <summary>
+    /// Raises an event on an instance. Every event the workflows wait for is an approval decision, so the body must be
+    /// one here too; the workflow API's event route additionally checks that the run declares the event.
+    /// </summary>
     public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string eventName, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckEventName(eventName, "eventName")) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: true, cancellationToken);
         if (problem is not null)
         {
             return problem;
+        }
+
+        if (ApprovalDecisions.Check(body) is { } notADecision)
+        {
+            return notADecision;
         }
 
         var instance = await client.GetInstanceAsync(id, cancellationToken);
@@ -79,6 +110,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public static async Task<IResult> SuspendAsync(string id, string? reason, bool resume, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckReason(reason)) is { } invalid)
+        {
+            return invalid;
+        }
+
         var instance = await client.GetInstanceAsync(id, cancellationToken);
         if (instance is null)
         {
@@ -99,13 +135,18 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public static async Task<IResult> PurgeAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
         var result = await client.PurgeInstanceAsync(id, cancellation: cancellationToken);
         return result.PurgedInstanceCount == 0 ? Problems.NotFound(id) : TypedResults.Ok(new { instancesDeleted = result.PurgedInstanceCount });
     }
 
     /// <summary>Restart is not offered: a failed or cancelled run is retried, reusing its completed steps.</summary>
     public static IResult Restart(string id) =>
-        Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run");
+        RouteValues.CheckRunId(id) ?? Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run");
 
     private static JsonElement? Parse(string? json)
     {

@@ -27,6 +27,12 @@ public static class Problems
         statusCode: StatusCodes.Status413PayloadTooLarge,
         type: TypeBase + "payload-too-large");
 
+    public static IResult UnsupportedMediaType() => TypedResults.Problem(
+        title: "The request body is not JSON.",
+        detail: "Send the body as JSON in UTF-8 with 'Content-Type: application/json' (curl: --json, or -H 'Content-Type: application/json' with -d), or send no body.",
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        type: TypeBase + "unsupported-media-type");
+
     public static IResult NotFound(string id) => TypedResults.Problem(
         title: "The workflow run does not exist.",
         detail: $"No run has id '{id}'.",

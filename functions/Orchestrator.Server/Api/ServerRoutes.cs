@@ -32,8 +32,8 @@ public static class ServerRoutes
     public static WebApplication MapDurableHttpApi(this WebApplication app)
     {
         var instances = app.MapGroup(DurableHttpApi.InstancesRoute + "/{id}");
-        instances.MapGet("", (string id, DurableTaskClient client, [FromQuery] bool? showInput, CancellationToken ct) =>
-            DurableHttpApi.GetStatusAsync(id, client, showInput ?? true, ct));
+        instances.MapGet("", (string id, DurableTaskClient client, [FromQuery] string? showInput, CancellationToken ct) =>
+            DurableHttpApi.GetStatusAsync(id, client, showInput, ct));
         instances.MapPost("/terminate", (string id, [FromQuery] string? reason, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
             api.TerminateAsync(id, reason, client, ct));
         instances.MapPost("/raiseEvent/{eventName}", (HttpRequest request, string id, string eventName, DurableHttpApi api, DurableTaskClient client, CancellationToken ct) =>
