@@ -5,6 +5,7 @@ using Orchestrator.Server.Durable;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseDefaultServerPort(8080);
+builder.UseRequestLineLimit();
 builder.Services.AddOrchestratorCore(builder.Configuration);
 builder.Services.AddDurableServer();
 
