@@ -28,89 +28,27 @@ public static class RequestBodies
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
+    /// <summary>The body's JSON (null for no body, and for the JSON literal <c>null</c>), or the problem with it.</summary>
     public static async Task<(JsonNode? Body, IResult? Problem)> ReadJsonAsync(HttpRequest request, int maxBytes, bool required, CancellationToken cancellationToken)
     {
-        var isJson = IsJsonContentType(request.ContentType);
-        if (!isJson && request.ContentLength > 0)
-        {
-            return (null, Problems.UnsupportedMediaType());
-        }
-
-        if (request.ContentLength > maxBytes)
-        {
-            return (null, Problems.PayloadTooLarge(maxBytes));
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                return (null, Problems.PayloadTooLarge(maxBytes));
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
-        {
-            return required ? (null, Problems.BadRequest("body", "the request body is empty; send a JSON object")) : (null, null);
-        }
-
-        if (!isJson)
-        {
-            return (null, Problems.UnsupportedMediaType());
-        }
-
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        if (bytes.Span.StartsWith(Utf8Bom))
-        {
-            bytes = bytes[Utf8Bom.Length..];
-        }
-
-        if (!Utf8.IsValid(bytes.Span))
-        {
-            return (null, Problems.BadRequest("body", "the body is not valid UTF-8"));
-        }
-
-        try
-        {
-            var node = JsonNode.Parse(bytes.Span, documentOptions: DocumentOptions);
-            // JsonNode materialises names and strings lazily; doing it here turns what would throw later, deep in a
-            // handler, into a 400 now.
-            var unstorable = FindUnstorableString(node);
-            return unstorable is null
-                ? (node, null)
-                : (null, Problems.BadRequest(unstorable, "must not contain U+0000 (\\u0000)"));
-        }
-        catch (JsonException ex)
-        {
-            var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : string.Empty;
-            var duplicate = ex.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? ": a key appears twice in one object" : string.Empty;
-            return (null, Problems.BadRequest("body", $"the body is not valid JSON{where}{duplicate}"));
-        }
-        catch (InvalidOperationException)
-        {
-            return (null, Problems.BadRequest("body", "the body holds a \\u escape that is not valid UTF-16 (an unpaired surrogate)"));
-        }
+        var (_, body, problem) = await ReadAsync(request, maxBytes, required, cancellationToken);
+        return (body, problem);
     }
 
     /// <summary>
     /// Reads an object body that may hold only <paramref name="fields"/>; anything else — an array, a string, a
-    /// number, an unknown field — is a 400 naming the body or the field.
+    /// number, <c>null</c>, an unknown field — is a 400 naming the body or the field.
     /// </summary>
     public static async Task<(JsonObject? Body, IResult? Problem)> ReadObjectAsync(
         HttpRequest request, int maxBytes, bool required, IReadOnlyList<string> fields, string expected, CancellationToken cancellationToken)
     {
-        var (body, problem) = await ReadJsonAsync(request, maxBytes, required, cancellationToken);
+        var (present, body, problem) = await ReadAsync(request, maxBytes, required, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);
         }
 
-        if (body is null)
+        if (!present)
         {
             return (null, null);
         }
@@ -128,6 +66,75 @@ public static class RequestBodies
         }
 
         return (value, null);
+    }
+
+    private static async Task<(bool Present, JsonNode? Body, IResult? Problem)> ReadAsync(HttpRequest request, int maxBytes, bool required, CancellationToken cancellationToken)
+    {
+        var isJson = IsJsonContentType(request.ContentType);
+        if (!isJson && request.ContentLength > 0)
+        {
+            return (false, null, Problems.UnsupportedMediaType());
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            return (false, null, Problems.PayloadTooLarge(maxBytes));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (false, null, Problems.PayloadTooLarge(maxBytes));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return required ? (false, null, Problems.BadRequest("body", "the request body is empty; send a JSON object")) : (false, null, null);
+        }
+
+        if (!isJson)
+        {
+            return (false, null, Problems.UnsupportedMediaType());
+        }
+
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (bytes.Span.StartsWith(Utf8Bom))
+        {
+            bytes = bytes[Utf8Bom.Length..];
+        }
+
+        if (!Utf8.IsValid(bytes.Span))
+        {
+            return (true, null, Problems.BadRequest("body", "the body is not valid UTF-8"));
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(bytes.Span, documentOptions: DocumentOptions);
+            // JsonNode materialises names and strings lazily; doing it here turns what would throw later, deep in a
+            // handler, into a 400 now.
+            var unstorable = FindUnstorableString(node);
+            return unstorable is null
+                ? (true, node, null)
+                : (true, null, Problems.BadRequest(unstorable, "must not contain U+0000 (\\u0000)"));
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : string.Empty;
+            var duplicate = ex.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? ": a key appears twice in one object" : string.Empty;
+            return (true, null, Problems.BadRequest("body", $"the body is not valid JSON{where}{duplicate}"));
+        }
+        catch (InvalidOperationException)
+        {
+            return (true, null, Problems.BadRequest("body", "the body holds a \\u escape that is not valid UTF-16 (an unpaired surrogate)"));
+        }
     }
 
     /// <summary>"an array", "a string", ... for messages about a value of the wrong kind.</summary>

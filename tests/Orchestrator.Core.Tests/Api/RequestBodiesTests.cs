@@ -74,6 +74,7 @@ public sealed class RequestBodiesTests
     [InlineData("[]", "body")]
     [InlineData("\"cancel\"", "body")]
     [InlineData("42", "body")]
+    [InlineData("null", "body")]
     [InlineData("{\"reason\":\"x\",\"force\":true}", "force")]
     public async Task An_object_body_of_the_wrong_kind_or_with_an_unknown_field_names_it(string body, string field)
     {
