@@ -49,8 +49,10 @@ public static class ServerRoutes
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        // The default status codes are the contract: healthy and degraded 200, unhealthy 503.
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        // The default status codes are the contract: healthy and degraded 200, unhealthy 503. MapHealthChecks takes
+        // every method; routing answers 405 for any but GET and HEAD.
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;
     }
 
