@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddOrchestratorConfiguration();
 builder.Logging.AddOrchestratorLogging(builder.Configuration);
 builder.UseDefaultServerPort(8080);
+builder.UseRequestLineLimit();
 builder.Services.AddOrchestratorCore(builder.Configuration);
 builder.Services.AddOrchestratorTelemetry(builder.Configuration);
 builder.Services.AddDurableServer();

@@ -7,6 +7,7 @@ namespace Orchestrator.Server;
 public static class ServerHostingExtensions
 {
     private const string DefaultHost = "localhost";
+    public const int MaxRequestLineBytes = 16 * 1024;
 
     /// <summary>Listens on <paramref name="port"/> unless <c>--urls</c>, <c>ASPNETCORE_URLS</c> or <c>HTTP_PORTS</c> say otherwise.</summary>
     public static WebApplicationBuilder UseDefaultServerPort(this WebApplicationBuilder builder, int port)
@@ -74,5 +75,15 @@ public static class ServerHostingExtensions
         var rest = url[hostStart..];
         var host = rest.StartsWith('[') ? rest[1..Math.Max(1, rest.IndexOf(']', StringComparison.Ordinal))] : rest.Split(':', '/')[0];
         return host.Equals(DefaultHost, StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>
+    /// Lets a request line of up to 16 KiB (Kestrel's default is 8 KiB) reach the routes, so an absurd id or query
+    /// value is answered by their validation with a problem naming it; longer lines still get Kestrel's bare 414.
+    /// </summary>
+    public static WebApplicationBuilder UseRequestLineLimit(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes);
+        return builder;
     }
 }

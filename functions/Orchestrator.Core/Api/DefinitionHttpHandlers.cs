@@ -27,6 +27,11 @@ public sealed class DefinitionHttpHandlers(DefinitionRegistry registry)
     /// <summary>The definition named <c>name</c> (latest version) or <c>name@version</c>, exactly as runs copy it.</summary>
     public IResult Get(string name)
     {
+        if (RouteValues.CheckDefinitionReference(name) is { } invalid)
+        {
+            return invalid;
+        }
+
         var found = registry.Find(name);
         return found is null
             ? TypedResults.Problem(

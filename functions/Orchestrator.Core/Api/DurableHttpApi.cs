@@ -28,6 +28,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public static async Task<IResult> GetStatusAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
         var errors = new List<DefinitionError>();
         var showHistory = DurableQueryString.Flag(request.Query, "showHistory", false, errors);
         var showHistoryOutput = DurableQueryString.Flag(request.Query, "showHistoryOutput", false, errors);
@@ -115,6 +120,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public async Task<IResult> TerminateAsync(string id, string? reason, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckReason(reason)) is { } invalid)
+        {
+            return invalid;
+        }
+
         var outcome = await runs.CancelAsync(client, id, string.IsNullOrWhiteSpace(reason) ? "terminated through the Durable HTTP API" : reason, cancellationToken);
         return outcome.Kind switch
         {
@@ -124,12 +134,26 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         };
     }
 
+    /// <summary>
+    /// Raises an event on an instance. Every event the workflows wait for is an approval decision, so the body must be
+    /// one here too; the workflow API's event route additionally checks that the run declares the event.
+    /// </summary>
     public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string eventName, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckEventName(eventName, "eventName")) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: true, cancellationToken);
         if (problem is not null)
         {
             return problem;
+        }
+
+        if (ApprovalDecisions.Check(body) is { } notADecision)
+        {
+            return notADecision;
         }
 
         var instance = await client.GetInstanceAsync(id, cancellationToken);
@@ -149,6 +173,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public static async Task<IResult> SuspendAsync(string id, string? reason, bool resume, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckReason(reason)) is { } invalid)
+        {
+            return invalid;
+        }
+
         var instance = await client.GetInstanceAsync(id, cancellationToken);
         if (instance is null)
         {
@@ -174,6 +203,11 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     public static async Task<IResult> PurgeAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
         var result = await client.PurgeInstanceAsync(id, cancellation: cancellationToken);
         return result.PurgedInstanceCount == 0 ? Problems.NotFound(id) : TypedResults.Ok(new { instancesDeleted = result.PurgedInstanceCount });
     }
@@ -204,7 +238,7 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
 
     /// <summary>Restart is not offered: a failed or cancelled run is retried, reusing its completed steps.</summary>
     public static IResult Restart(string id) =>
-        Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run");
+        RouteValues.CheckRunId(id) ?? Problems.NotImplemented($"restart is not supported; use POST /api/v1/workflows/{id}/retry for a failed or cancelled run");
 
     private static bool IsInProgress(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Pending
         or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Orchestrator.Core.Definitions;
 
 namespace Orchestrator.Core.Api;
@@ -26,6 +27,39 @@ public static class Problems
         detail: $"The body exceeds the limit of {limit} bytes.",
         statusCode: StatusCodes.Status413PayloadTooLarge,
         type: TypeBase + "payload-too-large");
+
+    public static IResult UnsupportedMediaType() => TypedResults.Problem(
+        title: "The request body is not JSON.",
+        detail: "Send the body as JSON in UTF-8 with 'Content-Type: application/json' (curl: --json, or -H 'Content-Type: application/json' with -d), or send no body.",
+        statusCode: StatusCodes.Status415UnsupportedMediaType,
+        type: TypeBase + "unsupported-media-type");
+
+    /// <summary>
+    /// The problem for a status the host answers without a handler — an unknown route (404), a known route with another
+    /// method (405; routing has already set <c>Allow</c>), a request it could not bind (400) or an unhandled error.
+    /// </summary>
+    public static IResult ForStatus(int statusCode, string? detail = null) => TypedResults.Problem(
+        title: statusCode switch
+        {
+            StatusCodes.Status404NotFound => "There is no such route.",
+            StatusCodes.Status405MethodNotAllowed => "The route does not take this method.",
+            _ => ReasonPhrases.GetReasonPhrase(statusCode) is { Length: > 0 } phrase ? phrase : "The request failed.",
+        },
+        detail: detail ?? statusCode switch
+        {
+            StatusCodes.Status404NotFound => "No route matches this path.",
+            StatusCodes.Status405MethodNotAllowed => "The Allow header lists the methods this route takes.",
+            >= 500 => "The error has been logged.",
+            _ => null,
+        },
+        statusCode: statusCode,
+        type: TypeBase + statusCode switch
+        {
+            StatusCodes.Status404NotFound => "not-found",
+            StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+            StatusCodes.Status400BadRequest => "bad-request",
+            _ => statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
 
     public static IResult NotFound(string id) => TypedResults.Problem(
         title: "The workflow run does not exist.",

@@ -24,6 +24,8 @@ public sealed class WorkflowHttpHandlers(
     public const int MaxListLimit = 500;
 
     private static readonly string[] ListParameters = ["status", "definition", "createdBefore", "createdAfter", "limit", "cursor"];
+    private static readonly string[] StartFields = ["definition", "input", "idempotencyKey"];
+    private static readonly string[] CancelFields = ["reason"];
 
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
     {
@@ -33,25 +35,15 @@ public sealed class WorkflowHttpHandlers(
             return Problems.Maintenance(maintenance, operations?.Value.MaintenanceRetryAfter ?? TimeSpan.FromSeconds(60));
         }
 
-        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: true, cancellationToken);
+        var (start, problem) = await RequestBodies.ReadObjectAsync(
+            request, options.Value.MaxRequestBytes, required: true, StartFields, "with 'definition' and 'input'", cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        if (body is not JsonObject start)
-        {
-            return Problems.BadRequest("body", "the body must be a JSON object with 'definition' and 'input'");
-        }
-
-        var unknown = start.Select(p => p.Key).Where(k => k is not ("definition" or "input" or "idempotencyKey")).ToList();
-        if (unknown.Count > 0)
-        {
-            return Problems.BadRequest(unknown[0], $"unknown field '{unknown[0]}'; expected definition, input, idempotencyKey");
-        }
-
         string? idempotencyKey = null;
-        if (start["idempotencyKey"] is { } keyNode)
+        if (start!["idempotencyKey"] is { } keyNode)
         {
             if (keyNode is not JsonValue keyValue || !keyValue.TryGetValue(out idempotencyKey) || idempotencyKey.Length is 0 or > 200)
             {
@@ -182,6 +174,11 @@ public sealed class WorkflowHttpHandlers(
 
     public async Task<IResult> GetAsync(string id, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
         var run = await store.GetRunAsync(id, cancellationToken);
         if (run is null)
         {
@@ -195,13 +192,33 @@ public sealed class WorkflowHttpHandlers(
 
     public async Task<IResult> CancelAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (body, problem) = await RequestBodies.ReadObjectAsync(
+            request, options.Value.MaxRequestBytes, required: false, CancelFields, "with an optional 'reason'", cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var reason = body?["reason"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : "cancelled by request";
+        var reason = "cancelled by request";
+        if (body?["reason"] is { } reasonNode)
+        {
+            if (reasonNode.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            {
+                return Problems.BadRequest("reason", $"must be a string, not {RequestBodies.KindOf(reasonNode)}");
+            }
+
+            reason = reasonNode.GetValue<string>();
+            if (RouteValues.CheckReason(reason) is { } badReason)
+            {
+                return badReason;
+            }
+        }
+
         var outcome = await runs.CancelAsync(client, id, reason, cancellationToken);
         return outcome.Kind switch
         {
@@ -213,6 +230,19 @@ public sealed class WorkflowHttpHandlers(
 
     public async Task<IResult> RetryAsync(HttpRequest request, string id, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
     {
+        if (RouteValues.CheckRunId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        // A retry takes nothing from the body: it reruns the original request. Any body must still be JSON.
+        var (_, problem) = await RequestBodies.ReadObjectAsync(
+            request, options.Value.MaxRequestBytes, required: false, [], "with no fields", cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         var outcome = await runs.RetryAsync(client, id, cancellationToken);
         return outcome.Kind switch
         {
@@ -225,6 +255,11 @@ public sealed class WorkflowHttpHandlers(
     /// <summary>Delivers an external event (an approval decision) to a running workflow that declares it.</summary>
     public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string name, DurableTaskClient client, CancellationToken cancellationToken)
     {
+        if ((RouteValues.CheckRunId(id) ?? RouteValues.CheckEventName(name)) is { } invalid)
+        {
+            return invalid;
+        }
+
         var (body, problem) = await RequestBodies.ReadJsonAsync(request, options.Value.MaxRequestBytes, required: false, cancellationToken);
         if (problem is not null)
         {
@@ -245,10 +280,9 @@ public sealed class WorkflowHttpHandlers(
             return Problems.BadRequest("name", $"unknown event '{name}'{Definitions.Suggestions.Hint(name, declared)}; {expected}");
         }
 
-        if (body is not JsonObject decision || decision["approved"] is not JsonValue approved
-            || approved.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
+        if (ApprovalDecisions.Check(body) is { } notADecision)
         {
-            return Problems.BadRequest("approved", "an approval decision is a JSON object with \"approved\": true or false (and an optional \"comment\")");
+            return notADecision;
         }
 
         if (RunStatus.IsTerminal(run.Status))

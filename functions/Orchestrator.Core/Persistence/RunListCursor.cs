@@ -49,7 +49,7 @@ public sealed record RunListCursor(DateTimeOffset CreatedAt, string Id)
         var parts = decoded.Split(':');
         if (parts.Length != 3 || parts[0] != Version
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var micros)
-            || micros > 253402300799999999 /* 9999-12-31 */ || !RunIds.IsValid(parts[2]))
+            || micros > 253402300799999999 /* 9999-12-31 */ || !Workflows.RunIds.IsValid(parts[2]))
         {
             return false;
         }

@@ -182,5 +182,5 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
         }
     }
 
-    private static string NewRunId() => Guid.NewGuid().ToString("N");
+    private static string NewRunId() => RunIds.New();
 }

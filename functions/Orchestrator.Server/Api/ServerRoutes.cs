@@ -13,6 +13,9 @@ namespace Orchestrator.Server.Api;
 /// <summary>The Server's routes: each one hands the request to a Core handler and holds no logic of its own.</summary>
 public static class ServerRoutes
 {
+    // MapHealthChecks takes every method; with this metadata routing answers 405 for any but GET and HEAD.
+    private static readonly HttpMethodMetadata HealthMethods = new([HttpMethods.Get, HttpMethods.Head]);
+
     public static WebApplication MapWorkflowApi(this WebApplication app)
     {
         var workflows = app.MapGroup("/api/" + WorkflowHttpHandlers.WorkflowsRoute).RequireAuthorization(AuthPolicies.Api);
@@ -86,13 +89,13 @@ public static class ServerRoutes
         foreach (var prefix in new[] { "", "/api" })
         {
             // The default status codes are the contract: healthy and degraded 200, unhealthy 503.
-            app.MapHealthChecks(prefix + "/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+            app.MapHealthChecks(prefix + "/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous().WithMetadata(HealthMethods);
             app.MapHealthChecks(prefix + "/health/ready", new HealthCheckOptions
             {
                 Predicate = check => check.Tags.Contains(HealthTags.Ready),
                 ResponseWriter = HealthResponse.WriteAsync,
-            }).AllowAnonymous();
-            app.MapHealthChecks(prefix + "/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+            }).AllowAnonymous().WithMetadata(HealthMethods);
+            app.MapHealthChecks(prefix + "/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous().WithMetadata(HealthMethods);
         }
 
         return app;
@@ -109,7 +112,11 @@ public static class ServerRoutes
         return app;
     }
 
-    /// <summary>Any unhandled error becomes a problem document without a stack trace, and is logged once.</summary>
+    /// <summary>
+    /// The one place where answers no handler wrote become problem documents: an unknown route (404), a known route
+    /// asked with another method (405, with routing's <c>Allow</c> header), a request that could not be bound or read
+    /// (400, 413), and any unhandled error — which is logged once and answered without a stack trace.
+    /// </summary>
     public static WebApplication UseProblemErrors(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -121,8 +128,14 @@ public static class ServerRoutes
                 Npgsql.NpgsqlException or TimeoutException or Azure.RequestFailedException => StatusCodes.Status503ServiceUnavailable,
                 _ => StatusCodes.Status500InternalServerError,
             },
+            // Written here rather than by the problem details service, which writes nothing when Accept names no JSON type.
+            ExceptionHandler = context => Problems.ForStatus(
+                context.Response.StatusCode,
+                context.Features.Get<IExceptionHandlerFeature>()?.Error is BadHttpRequestException bad ? bad.Message : null).ExecuteAsync(context),
+            // A request the client got wrong is its error, not ours: no error log (and no stack trace in the log) for it.
+            SuppressDiagnosticsCallback = diagnostics => diagnostics.Exception is BadHttpRequestException,
         });
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(context => Problems.ForStatus(context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Npgsql;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
@@ -53,6 +54,28 @@ public class ServerFixture : IAsyncLifetime
         }
 
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What a rejected request must leave unchanged: rows in both tables and instances in the task hub.</summary>
+    public async Task<StoredCounts> StoredCountsAsync()
+    {
+        var runs = await ScalarAsync("SELECT count(*) FROM workflow_states");
+        var steps = await ScalarAsync("SELECT count(*) FROM workflow_steps");
+        var table = new TableClient(TestEnvironment.Azurite, TaskHub + "Instances");
+        var instances = 0;
+        try
+        {
+            await foreach (var _ in table.QueryAsync<TableEntity>(select: ["PartitionKey"]))
+            {
+                instances++;
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No instance was ever created: the table does not exist yet.
+        }
+
+        return new StoredCounts(runs, steps, instances);
     }
 
     public async Task<List<Dictionary<string, object?>>> RowsAsync(string sql, params (string Name, object Value)[] parameters)
