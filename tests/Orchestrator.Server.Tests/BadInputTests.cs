@@ -201,8 +201,10 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Theory]
-    [InlineData("DELETE", "/api/v1/workflows", "POST")]
-    [InlineData("GET", "/api/v1/workflows", "POST")]
+    [InlineData("DELETE", "/api/v1/workflows", "GET, POST")]
+    [InlineData("PUT", "/api/v1/workflows", "GET, POST")]
+    [InlineData("POST", "/admin/maintenance", "GET")]
+    [InlineData("GET", "/admin/maintenance/enable", "POST")]
     [InlineData("PUT", "/api/v1/workflows/" + UnknownId, "GET")]
     [InlineData("GET", "/api/v1/workflows/" + UnknownId + "/cancel", "POST")]
     [InlineData("PATCH", "/api/v1/workflows/" + UnknownId + "/events/approve", "POST")]
@@ -362,7 +364,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     private Task<RawHttp.Response> RawAsync(string method, string target, string? contentType, byte[]? body) =>
-        RawHttp.SendAsync(fixture.Server.BaseAddress, method, target, contentType, body, chunked: false, TimeSpan.FromSeconds(30));
+        RawHttp.SendAsync(fixture.Server.BaseAddress, method, target, contentType, body, chunked: false, TimeSpan.FromSeconds(30), "Bearer " + TestEnvironment.ApiKey);
 
     private Task<StoredCounts> CountsAsync() => fixture.StoredCountsAsync();
 }

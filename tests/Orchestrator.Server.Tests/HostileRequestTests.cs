@@ -16,8 +16,11 @@ namespace Orchestrator.Server.Tests;
 [Collection(EndToEnd.Name)]
 public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutputHelper output) : IClassFixture<ServerFixture>
 {
-    /// <summary>A route the Server maps: its method, its template (<c>{id}</c>, <c>{name}</c>) and whether it reads a body.</summary>
-    public sealed record RouteEntry(string Method, string Template, bool TakesBody);
+    /// <summary>
+    /// A route the Server maps: its method, its template (<c>{id}</c>, <c>{name}</c>), whether it reads a body, and
+    /// whether the admin token would let a well-formed request change state there (then the admin token is never sent).
+    /// </summary>
+    public sealed record RouteEntry(string Method, string Template, bool TakesBody, bool AdminWrites = false);
 
     /// <summary>Every route the Server maps today. New routes join here, and the properties hold for them too.</summary>
     public static readonly IReadOnlyList<RouteEntry> Routes =
@@ -29,7 +32,19 @@ public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutp
         new("POST", "/api/v1/workflows/{id}/events/{name}", TakesBody: true),
         new("GET", "/api/v1/definitions", TakesBody: false),
         new("GET", "/api/v1/definitions/{name}", TakesBody: false),
+        new("GET", "/api/v1/workflows", TakesBody: false),
         new("GET", "/health", TakesBody: false),
+        new("GET", "/health/live", TakesBody: false),
+        new("GET", "/health/ready", TakesBody: false),
+        new("GET", "/metrics", TakesBody: false),
+        new("GET", "/admin/maintenance", TakesBody: false),
+        new("GET", "/admin/audit", TakesBody: false),
+        new("POST", "/admin/maintenance/enable", TakesBody: true, AdminWrites: true),
+        new("POST", "/admin/maintenance/disable", TakesBody: true, AdminWrites: true),
+        new("POST", "/admin/circuit-breaker/reset", TakesBody: false, AdminWrites: true),
+        new("POST", "/api/admin/maintenance/enable", TakesBody: true, AdminWrites: true),
+        new("GET", "/runtime/webhooks/durabletask/instances", TakesBody: false),
+        new("DELETE", "/runtime/webhooks/durabletask/instances", TakesBody: false, AdminWrites: true),
         new("GET", "/runtime/webhooks/durabletask/instances/{id}", TakesBody: false),
         new("DELETE", "/runtime/webhooks/durabletask/instances/{id}", TakesBody: false),
         new("POST", "/runtime/webhooks/durabletask/instances/{id}/terminate", TakesBody: false),
@@ -76,7 +91,8 @@ public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutp
                 async request =>
                 {
                     Interlocked.Increment(ref sent);
-                    var response = await RawHttp.SendAsync(fixture.Server.BaseAddress, request.Method, request.Target, request.ContentType, request.Body, request.Chunked, TimeSpan.FromSeconds(30));
+                    var response = await RawHttp.SendAsync(
+                        fixture.Server.BaseAddress, request.Method, request.Target, request.ContentType, request.Body, request.Chunked, TimeSpan.FromSeconds(30), request.Authorization);
                     lock (statuses)
                     {
                         statuses[response.Status] = statuses.GetValueOrDefault(response.Status) + 1;
@@ -112,7 +128,7 @@ public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutp
     }
 
     /// <summary>One generated request; <see cref="ToString"/> is what CsCheck prints for a failing case.</summary>
-    public sealed record HostileRequest(string Method, string Target, string? ContentType, byte[]? Body, bool Chunked)
+    public sealed record HostileRequest(string Method, string Target, string? ContentType, byte[]? Body, bool Chunked, string? Authorization)
     {
         /// <summary>
         /// Whether the request line is one Kestrel itself may refuse (before any route runs, with an empty 400, 414 or
@@ -129,7 +145,14 @@ public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutp
         public override string ToString()
         {
             var body = Body is null ? "(no body)" : $"{Body.Length} bytes{(Chunked ? " chunked" : "")}: {Shorten(Encoding.UTF8.GetString(Body))}";
-            return $"{Method} {Shorten(Target)} [Content-Type: {ContentType ?? "(none)"}] {body}";
+            var token = Authorization switch
+            {
+                null => "none",
+                var a when a.EndsWith(TestEnvironment.AdminToken, StringComparison.Ordinal) => "admin token",
+                var a when a.EndsWith(TestEnvironment.ApiKey, StringComparison.Ordinal) => "API key",
+                var a => Shorten(a),
+            };
+            return $"{Method} {Shorten(Target)} [Content-Type: {ContentType ?? "(none)"}] [Authorization: {token}] {body}";
         }
 
         private static string Shorten(string text) => text.Length <= 300 ? Escape(text) : $"{Escape(text[..300])}… ({text.Length} chars)";
@@ -177,19 +200,36 @@ public sealed partial class HostileRequestTests(ServerFixture fixture, ITestOutp
             from id in RunId(completedRunId, allowExisting: !ChangesAnExistingInstance.Contains($"{method.ToUpperInvariant()} {route.Template}"))
             from name in Name
             from query in Query
-            select (method, route.Template.Replace("{id}", id, StringComparison.Ordinal).Replace("{name}", name, StringComparison.Ordinal) + query, route.TakesBody);
+            from token in route.AdminWrites ? NonAdminToken : Token
+            select (method, route.Template.Replace("{id}", id, StringComparison.Ordinal).Replace("{name}", name, StringComparison.Ordinal) + query, route.TakesBody, token);
         var unknownRoute =
             from path in UnknownPath(completedRunId)
             from method in Method
             from query in Query
-            select (method, path + query, TakesBody: false);
+            from token in Token
+            select (method, path + query, TakesBody: false, token);
         return
             from target in Gen.Frequency((5, knownRoute), (1, unknownRoute))
             from body in target.TakesBody ? Gen.Frequency((5, Body), (1, Gen.Const(() => (byte[]?)null))) : Gen.Frequency((1, Body), (3, Gen.Const(() => (byte[]?)null)))
             from contentType in ContentType
             from chunked in Gen.Int[0, 4].Select(i => i == 0)
-            select new HostileRequest(target.Item1, target.Item2, contentType, body, chunked && body is not null);
+            select new HostileRequest(target.Item1, target.Item2, contentType, body, chunked && body is not null, target.Item4);
     }
+
+    /// <summary>Mostly a valid token, so requests reach the handlers; sometimes none, a wrong one or a malformed header.</summary>
+    private static readonly Gen<string?> Token = Gen.Frequency(
+        (6, Gen.Const<string?>("Bearer " + TestEnvironment.ApiKey)),
+        (3, Gen.Const<string?>("Bearer " + TestEnvironment.AdminToken)),
+        (2, NonAdminTokenChoices()));
+
+    /// <summary>Anything but the admin token: routes where it could change state get a 401 or a 403 instead.</summary>
+    private static readonly Gen<string?> NonAdminToken = Gen.Frequency(
+        (3, Gen.Const<string?>("Bearer " + TestEnvironment.ApiKey)),
+        (2, NonAdminTokenChoices()));
+
+    private static Gen<string?> NonAdminTokenChoices() => Gen.OneOf<string?>(
+        null, "Bearer", "Bearer ", "Bearer wrong-token-0123456789", "Basic YWRtaW46YWRtaW4=", "bearer " + TestEnvironment.ApiKey,
+        "Bearer " + TestEnvironment.ApiKey + "x", "Bearer " + new string('t', 5000), "Bearer " + TestEnvironment.AdminToken[..^1]);
 
     private static readonly Gen<string> Method = Gen.OneOf(
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "get", "Post", "FOO", "G(T", "");

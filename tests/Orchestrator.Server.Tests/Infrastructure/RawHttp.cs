@@ -22,7 +22,7 @@ public static class RawHttp
     /// that byte) and reads the response until the Server closes the connection.
     /// </summary>
     public static async Task<Response> SendAsync(
-        Uri server, string method, string target, string? contentType, byte[]? body, bool chunked, TimeSpan timeout)
+        Uri server, string method, string target, string? contentType, byte[]? body, bool chunked, TimeSpan timeout, string? authorization = null)
     {
         using var cancellation = new CancellationTokenSource(timeout);
         using var client = new TcpClient();
@@ -33,6 +33,11 @@ public static class RawHttp
         head.Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\n");
         head.Append("Host: ").Append(server.Authority).Append("\r\n");
         head.Append("Connection: close\r\n");
+        if (authorization is not null)
+        {
+            head.Append("Authorization: ").Append(authorization).Append("\r\n");
+        }
+
         if (contentType is not null)
         {
             head.Append("Content-Type: ").Append(contentType).Append("\r\n");

@@ -75,7 +75,8 @@ public class ServerFixture : IAsyncLifetime
             // No instance was ever created: the table does not exist yet.
         }
 
-        return new StoredCounts(runs, steps, instances);
+        var adminRows = await ScalarAsync("SELECT (SELECT count(*) FROM admin_audit) + (SELECT count(*) FROM settings) + (SELECT count(*) FROM circuit_breakers)");
+        return new StoredCounts(runs, steps, instances, adminRows);
     }
 
     public async Task<List<Dictionary<string, object?>>> RowsAsync(string sql, params (string Name, object Value)[] parameters)
