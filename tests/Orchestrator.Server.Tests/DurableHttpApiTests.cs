@@ -242,12 +242,14 @@ public sealed class DurableHttpApiTests(ServerFixture fixture) : IClassFixture<S
 
         foreach (var operation in new[] { "terminate?reason=late", "raiseEvent/approve", "suspend", "resume" })
         {
-            var (gone, problem, response) = await fixture.Api.PostAsync($"{Instances}/{id}/{operation}", new JsonObject());
+            // An event must be a well-formed approval decision before the instance is looked up.
+            JsonObject Body() => operation.StartsWith("raiseEvent", StringComparison.Ordinal) ? new JsonObject { ["approved"] = true } : new JsonObject();
+            var (gone, problem, response) = await fixture.Api.PostAsync($"{Instances}/{id}/{operation}", Body());
             Assert.True(gone == HttpStatusCode.Gone, $"{operation}: {gone} {problem}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(id, problem!["id"]!.GetValue<string>());
 
-            var (missing, _, _) = await fixture.Api.PostAsync($"{Instances}/{unknown}/{operation}", new JsonObject());
+            var (missing, _, _) = await fixture.Api.PostAsync($"{Instances}/{unknown}/{operation}", Body());
             Assert.True(missing == HttpStatusCode.NotFound, $"{operation} of an unknown instance: {missing}");
         }
 
