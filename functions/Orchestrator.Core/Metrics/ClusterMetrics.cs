@@ -13,6 +13,9 @@ namespace Orchestrator.Core.Metrics;
 /// </summary>
 public sealed class ClusterMetrics : IDisposable
 {
+    // Arbitrary but fixed: the instance that recomputes the shared run counts holds it for that transaction.
+    private const long SnapshotLockKey = 0x4C4C4D4F4D455452;
+
     private static readonly string[] Statuses = [RunStatus.Pending, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled];
 
     private readonly NpgsqlDataSource dataSource;
@@ -41,6 +44,83 @@ public sealed class ClusterMetrics : IDisposable
     }
 
     public void Dispose() => reading.Dispose();
+
+    /// <summary>
+    /// Runs by status and failed step attempts by type, from the snapshot shared by the cluster. The first instance to
+    /// find it older than the cache period recomputes it under an advisory lock; an instance that finds the lock taken
+    /// uses the snapshot it has, one period old at most.
+    /// </summary>
+    private async Task<RunCounts> RunCountsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var (stored, computedAt) = await ReadSnapshotAsync(connection, null, cancellationToken);
+        if (stored is not null && time.GetUtcNow() - computedAt < options.DatabaseCacheDuration)
+        {
+            return stored;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
+        {
+            tryLock.Parameters.AddWithValue("key", SnapshotLockKey);
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))! && stored is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return stored;
+            }
+        }
+
+        var counts = new RunCounts(new Dictionary<string, long>(StringComparer.Ordinal), new Dictionary<string, double>(StringComparer.Ordinal));
+        await using (var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT status, count(*) FROM workflow_states GROUP BY status"),
+                new NpgsqlBatchCommand("SELECT step_type, sum(failed_attempts) FROM workflow_steps WHERE failed_attempts > 0 GROUP BY step_type"),
+            },
+        })
+        {
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts.Runs[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts.StepErrors[reader.GetString(0)] = (double)reader.GetInt64(1);
+            }
+        }
+
+        await using (var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO metrics_snapshot (name, value, computed_at, computed_by) VALUES ('runs', @value::jsonb, @at, @by)
+            ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, computed_at = EXCLUDED.computed_at, computed_by = EXCLUDED.computed_by
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddWithValue("value", System.Text.Json.JsonSerializer.Serialize(counts));
+            upsert.Parameters.AddWithValue("at", time.GetUtcNow().UtcDateTime);
+            upsert.Parameters.AddWithValue("by", Environment.MachineName);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        metrics.SnapshotRefreshes.Inc();
+        return counts;
+    }
+
+    private static async Task<(RunCounts? Counts, DateTimeOffset ComputedAt)> ReadSnapshotAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand("SELECT value::text, computed_at FROM metrics_snapshot WHERE name = 'runs'", connection, transaction);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (System.Text.Json.JsonSerializer.Deserialize<RunCounts>(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1))
+            : (null, DateTimeOffset.MinValue);
+    }
+
+    /// <summary>The shared snapshot: runs by status, failed step attempts by step type.</summary>
+    private sealed record RunCounts(Dictionary<string, long> Runs, Dictionary<string, double> StepErrors);
 
     public async Task CollectAsync(CancellationToken cancellationToken)
     {
@@ -84,12 +164,15 @@ public sealed class ClusterMetrics : IDisposable
     private async Task ReadDatabaseAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var snapshot = await RunCountsAsync(connection, cancellationToken);
+        var counts = Statuses.ToDictionary(s => s, s => snapshot.Runs.GetValueOrDefault(s));
+        var stepErrors = snapshot.StepErrors;
+
+        // Maintenance mode and the replicas are one-row reads: each instance reads them itself.
         await using var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("SELECT status, count(*) FROM workflow_states GROUP BY status"),
-                new NpgsqlBatchCommand("SELECT step_type, sum(failed_attempts) FROM workflow_steps WHERE failed_attempts > 0 GROUP BY step_type"),
                 new NpgsqlBatchCommand("SELECT COALESCE((SELECT (value->>'enabled')::boolean FROM settings WHERE key = 'maintenance'), false)"),
                 new NpgsqlBatchCommand(
                     """
@@ -101,21 +184,6 @@ public sealed class ClusterMetrics : IDisposable
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-
-        var counts = Statuses.ToDictionary(s => s, _ => 0L);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        await reader.NextResultAsync(cancellationToken);
-        var stepErrors = new Dictionary<string, double>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            stepErrors[reader.GetString(0)] = (double)reader.GetInt64(1);
-        }
-
-        await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var maintenance = reader.GetBoolean(0);
 

@@ -27,6 +27,7 @@ public sealed class OrchestratorMetrics
 
         MaintenanceMode = factory.CreateGauge(Prefix + "maintenance_mode", "1 while maintenance mode refuses new workflows, across the cluster (from PostgreSQL).");
         DatabaseReads = factory.CreateCounter(Prefix + "metrics_database_reads_total", "Scrape-time reads of PostgreSQL for the cluster-wide series (at most one per cache period).");
+        SnapshotRefreshes = factory.CreateCounter(Prefix + "metrics_snapshot_refreshes_total", "Times this instance recomputed the run counts shared by the cluster (one instance per cache period).");
         DatabaseUp = factory.CreateGauge(Prefix + "metrics_database_up", "1 when the last scrape-time read of PostgreSQL succeeded; 0 means the cluster-wide series are stale.");
         ReplicationLag = factory.CreateGauge(Prefix + "db_replication_lag_seconds", "Replay lag of each streaming replica; 0 when it has replayed everything sent (from pg_stat_replication).", "replica");
         ReplicationLagBytes = factory.CreateGauge(Prefix + "db_replication_lag_bytes", "WAL bytes each streaming replica has yet to replay (from pg_stat_replication).", "replica");
@@ -61,6 +62,8 @@ public sealed class OrchestratorMetrics
     public Gauge DatabaseUp { get; }
 
     public Counter DatabaseReads { get; }
+
+    public Counter SnapshotRefreshes { get; }
 
     public Gauge ReplicationLag { get; }
 

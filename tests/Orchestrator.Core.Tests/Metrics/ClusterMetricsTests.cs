@@ -59,6 +59,28 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_instance_per_cache_period_counts_the_runs_and_the_others_read_its_snapshot()
+    {
+        var store = new WorkflowStore(primary);
+        await store.InsertRunAsync(new NewRun("a", "w", 1, """{"steps":[]}""", "{}", null, null), default);
+        var (first, firstCluster) = Create();
+        var (second, secondCluster) = Create();
+
+        await firstCluster.CollectAsync(default);
+        await store.InsertRunAsync(new NewRun("b", "w", 1, """{"steps":[]}""", "{}", null, null), default);
+        await secondCluster.CollectAsync(default);
+
+        Assert.Equal((1, 0), (first.SnapshotRefreshes.Value, second.SnapshotRefreshes.Value));
+        Assert.Equal(1, second.Workflows.WithLabels("Pending").Value); // the first instance's snapshot, not a count of its own
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        await secondCluster.CollectAsync(default);
+
+        Assert.Equal(1, second.SnapshotRefreshes.Value);
+        Assert.Equal(2, second.Workflows.WithLabels("Pending").Value);
+    }
+
+    [Fact]
     public async Task Pool_figures_are_this_data_sources_own()
     {
         var (metrics, cluster) = Create();
