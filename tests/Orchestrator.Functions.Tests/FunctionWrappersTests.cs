@@ -44,7 +44,7 @@ public sealed class FunctionWrappersTests
         var client = new Mock<DurableTaskClient>("hub");
         var store = new WorkflowStore(NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused"));
         var handlers = new WorkflowHttpHandlers(
-            new WorkflowRuns(store, new DefinitionRegistry([]), new Orchestrator.Core.Llm.LlmGateway(Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance), NullLogger<WorkflowRuns>.Instance), store, Options.Create(new ApiOptions()));
+            new WorkflowRuns(store, new DefinitionRegistry([]), new Orchestrator.Core.Llm.LlmGateway(Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance), NullLogger<WorkflowRuns>.Instance), store, Options.Create(new ApiOptions()), ClusterStates.For(NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused")));
         var http = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
         http.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("{\"definition\": 5}"));
         http.Response.Body = new MemoryStream();

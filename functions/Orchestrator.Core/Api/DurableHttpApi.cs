@@ -34,9 +34,9 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
         }
 
         var errors = new List<DefinitionError>();
-        var showHistory = DurableQueryString.Flag(request.Query, "showHistory", false, errors);
-        var showHistoryOutput = DurableQueryString.Flag(request.Query, "showHistoryOutput", false, errors);
-        var showInput = DurableQueryString.Flag(request.Query, "showInput", true, errors);
+        var showHistory = QueryParameters.Flag(request.Query, "showHistory", false, errors);
+        var showHistoryOutput = QueryParameters.Flag(request.Query, "showHistoryOutput", false, errors);
+        var showInput = QueryParameters.Flag(request.Query, "showInput", true, errors);
         if (errors.Count > 0)
         {
             return Problems.Validation("The query string is invalid.", errors);
@@ -72,12 +72,12 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
     public static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
-        var from = DurableQueryString.Time(request.Query, CreatedTimeFrom, errors);
-        var to = DurableQueryString.Time(request.Query, CreatedTimeTo, errors);
-        var statuses = DurableQueryString.Statuses(request.Query, RuntimeStatus, errors);
-        var prefix = DurableQueryString.Text(request.Query, "instanceIdPrefix", errors);
-        var showInput = DurableQueryString.Flag(request.Query, "showInput", true, errors);
-        var top = DurableQueryString.Top(request.Query, "top", OrchestrationQuery.DefaultPageSize, errors);
+        var from = QueryParameters.Time(request.Query, CreatedTimeFrom, errors);
+        var to = QueryParameters.Time(request.Query, CreatedTimeTo, errors);
+        var statuses = QueryParameters.Statuses(request.Query, RuntimeStatus, errors);
+        var prefix = QueryParameters.Text(request.Query, "instanceIdPrefix", errors);
+        var showInput = QueryParameters.Flag(request.Query, "showInput", true, errors);
+        var top = QueryParameters.PageSize(request.Query, "top", OrchestrationQuery.DefaultPageSize, QueryParameters.MaxTop, errors);
         CheckRange(from, to, errors);
         if (errors.Count > 0)
         {
@@ -216,9 +216,9 @@ public sealed class DurableHttpApi(WorkflowRuns runs, IOptions<ApiOptions> optio
     public static async Task<IResult> PurgeAllAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
-        var from = DurableQueryString.Time(request.Query, CreatedTimeFrom, errors);
-        var to = DurableQueryString.Time(request.Query, CreatedTimeTo, errors);
-        var statuses = DurableQueryString.Statuses(request.Query, RuntimeStatus, errors);
+        var from = QueryParameters.Time(request.Query, CreatedTimeFrom, errors);
+        var to = QueryParameters.Time(request.Query, CreatedTimeTo, errors);
+        var statuses = QueryParameters.Statuses(request.Query, RuntimeStatus, errors);
         if (from is null && !errors.Any(e => e.Path == CreatedTimeFrom))
         {
             errors.Add(new DefinitionError(CreatedTimeFrom, "required: the earliest creation time of the instances to purge"));

@@ -36,6 +36,27 @@ public static class RouteValues
             ? null
             : Problems.BadRequest("name", $"a definition reference is a name or name@version of at most {MaxDefinitionReferenceLength} characters: letters, digits, '_', '.', '-'");
 
+    /// <summary>
+    /// An optional reason in a request body (cancel, maintenance): absent is null; present, it must be a string that
+    /// <see cref="CheckReason"/> accepts.
+    /// </summary>
+    public static IResult? ReasonIn(System.Text.Json.Nodes.JsonObject? body, out string? reason, string field = "reason")
+    {
+        reason = null;
+        if (body?[field] is not { } node)
+        {
+            return null;
+        }
+
+        if (node.GetValueKind() != System.Text.Json.JsonValueKind.String)
+        {
+            return Problems.BadRequest(field, $"must be a string, not {RequestBodies.KindOf(node)}");
+        }
+
+        reason = node.GetValue<string>();
+        return CheckReason(reason, field);
+    }
+
     /// <summary>Reasons are stored in PostgreSQL text columns, which cannot hold U+0000; other controls are refused too.</summary>
     public static IResult? CheckReason(string? reason, string field = "reason")
     {

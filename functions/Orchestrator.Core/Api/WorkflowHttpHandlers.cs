@@ -15,8 +15,7 @@ public sealed class WorkflowHttpHandlers(
     WorkflowRuns runs,
     WorkflowStore store,
     IOptions<ApiOptions> options,
-    Operations.ClusterState? cluster = null,
-    IOptions<Operations.OperationsOptions>? operations = null)
+    Operations.ClusterState cluster)
 {
     public const string WorkflowsRoute = "v1/workflows";
 
@@ -30,9 +29,9 @@ public sealed class WorkflowHttpHandlers(
     public async Task<IResult> StartAsync(HttpRequest request, DurableTaskClient client, IStatusQueryPayloadFactory payloads, CancellationToken cancellationToken)
     {
         // Maintenance mode refuses new work only; status, list, cancel, retry and events keep working.
-        if (cluster?.Maintenance is { Enabled: true } maintenance)
+        if (cluster.Maintenance is { Enabled: true } maintenance)
         {
-            return Problems.Maintenance(maintenance, operations?.Value.MaintenanceRetryAfter ?? TimeSpan.FromSeconds(60));
+            return Problems.Maintenance(maintenance, cluster.MaintenanceRetryAfter);
         }
 
         var (start, problem) = await RequestBodies.ReadObjectAsync(
@@ -72,59 +71,27 @@ public sealed class WorkflowHttpHandlers(
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var query = request.Query;
-        if (query.Keys.FirstOrDefault(k => !ListParameters.Contains(k)) is { } unknown)
+        var errors = new List<Definitions.DefinitionError>();
+        QueryParameters.Known(query, ListParameters, errors);
+        var statuses = QueryParameters.OneOf(query, "status", RunStatus.All, errors);
+        var definition = QueryParameters.Text(query, "definition", errors);
+        if (definition is not null && RouteValues.CheckDefinitionReference(definition) is not null)
         {
-            return Problems.BadRequest(unknown, $"unknown query parameter '{unknown}'; expected {string.Join(", ", ListParameters)}");
+            errors.Add(new Definitions.DefinitionError("definition", "must be a definition name: letters, digits, '_', '.', '-'"));
         }
 
-        if (query.Keys.FirstOrDefault(k => query[k].Count > 1) is { } repeated)
-        {
-            return Problems.BadRequest(repeated, "give this parameter once (several statuses are comma-separated: status=Running,Pending)");
-        }
-
-        List<string>? statuses = null;
-        if (query.TryGetValue("status", out var statusText))
-        {
-            statuses = statusText.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-            var all = new[] { RunStatus.Pending, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled };
-            statuses = statuses.Select(s => all.FirstOrDefault(a => a.Equals(s, StringComparison.OrdinalIgnoreCase)) ?? s).ToList();
-            if (statuses.Count == 0 || statuses.FirstOrDefault(s => !all.Contains(s)) is { } bad && bad is not null)
-            {
-                return Problems.BadRequest("status", $"must be one or more of {string.Join(", ", all)}, comma-separated");
-            }
-        }
-
-        string? definition = null;
-        if (query.TryGetValue("definition", out var definitionText))
-        {
-            definition = definitionText.ToString();
-            if (definition.Length is 0 or > 200 || definition.Any(char.IsControl))
-            {
-                return Problems.BadRequest("definition", "must be a definition name of 1 to 200 characters");
-            }
-        }
-
-        if (!TryTime(query, "createdAfter", out var after, out var afterProblem))
-        {
-            return afterProblem!;
-        }
-
-        if (!TryTime(query, "createdBefore", out var before, out var beforeProblem))
-        {
-            return beforeProblem!;
-        }
-
-        var limit = DefaultListLimit;
-        if (query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxListLimit))
-        {
-            return Problems.BadRequest("limit", $"must be a whole number from 1 to {MaxListLimit}");
-        }
-
+        var after = QueryParameters.Time(query, "createdAfter", errors);
+        var before = QueryParameters.Time(query, "createdBefore", errors);
+        var limit = QueryParameters.PageSize(query, "limit", DefaultListLimit, MaxListLimit, errors);
         RunListCursor? cursor = null;
-        if (query.TryGetValue("cursor", out var cursorText) && !RunListCursor.TryDecode(cursorText.ToString(), out cursor))
+        if (query.ContainsKey("cursor") && !RunListCursor.TryDecode(query["cursor"].ToString(), out cursor))
         {
-            return Problems.BadRequest("cursor", "is not a cursor this API returned; pass nextCursor from the previous page unchanged");
+            errors.Add(new Definitions.DefinitionError("cursor", "is not a cursor this API returned; pass nextCursor from the previous page unchanged"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation("The query string is invalid.", errors);
         }
 
         var rows = await store.ListRunsAsync(new RunListQuery(statuses, definition, after, before, cursor, limit), cancellationToken);
@@ -150,26 +117,6 @@ public sealed class WorkflowHttpHandlers(
             count = page.Count,
             nextCursor = next,
         });
-    }
-
-    private static bool TryTime(IQueryCollection query, string name, out DateTimeOffset? value, out IResult? problem)
-    {
-        value = null;
-        problem = null;
-        if (!query.TryGetValue(name, out var text))
-        {
-            return true;
-        }
-
-        if (!DateTimeOffset.TryParse(text.ToString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
-            || parsed.Year is < 2000 or > 9999)
-        {
-            problem = Problems.BadRequest(name, "must be an ISO 8601 time such as 2026-12-01T03:00:00Z");
-            return false;
-        }
-
-        value = parsed;
-        return true;
     }
 
     public async Task<IResult> GetAsync(string id, CancellationToken cancellationToken)
@@ -204,21 +151,12 @@ public sealed class WorkflowHttpHandlers(
             return problem;
         }
 
-        var reason = "cancelled by request";
-        if (body?["reason"] is { } reasonNode)
+        if (RouteValues.ReasonIn(body, out var given) is { } badReason)
         {
-            if (reasonNode.GetValueKind() != System.Text.Json.JsonValueKind.String)
-            {
-                return Problems.BadRequest("reason", $"must be a string, not {RequestBodies.KindOf(reasonNode)}");
-            }
-
-            reason = reasonNode.GetValue<string>();
-            if (RouteValues.CheckReason(reason) is { } badReason)
-            {
-                return badReason;
-            }
+            return badReason;
         }
 
+        var reason = given ?? "cancelled by request";
         var outcome = await runs.CancelAsync(client, id, reason, cancellationToken);
         return outcome.Kind switch
         {

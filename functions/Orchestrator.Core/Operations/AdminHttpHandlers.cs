@@ -24,6 +24,10 @@ public sealed class AdminHttpHandlers(
     public const string MaintenanceRoute = "maintenance";
     public const string AuditRoute = "audit";
 
+    public const int MaxAuditLimit = 500;
+
+    private static readonly string[] MaintenanceFields = ["reason"];
+
     public async Task<IResult> ResetCircuitBreakersAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var name = request.Query["name"].ToString();
@@ -48,7 +52,7 @@ public sealed class AdminHttpHandlers(
         }
 
         await cluster.MarkResetAsync(generations, cancellationToken);
-        Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", true);
+        Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", generations.Count > 0);
         return TypedResults.Ok(new
         {
             reset = generations.Keys.Order(StringComparer.Ordinal).ToList(),
@@ -61,29 +65,16 @@ public sealed class AdminHttpHandlers(
 
     public async Task<IResult> SetMaintenanceAsync(HttpRequest request, bool enabled, CancellationToken cancellationToken)
     {
-        var (body, problem) = await RequestBodies.ReadJsonAsync(request, api.Value.MaxRequestBytes, required: false, cancellationToken);
+        var (body, problem) = await RequestBodies.ReadObjectAsync(
+            request, api.Value.MaxRequestBytes, required: false, MaintenanceFields, "with an optional 'reason'", cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        string? reason = null;
-        if (body is not null)
+        if (RouteValues.ReasonIn(body, out var reason) is { } badReason)
         {
-            if (body is not JsonObject fields)
-            {
-                return Problems.BadRequest("body", "the body is optional; when sent it must be a JSON object such as {\"reason\": \"...\"}");
-            }
-
-            if (fields["reason"] is { } node && (node is not JsonValue value || !value.TryGetValue(out reason) || reason.Length > 500))
-            {
-                return Problems.BadRequest("reason", "must be a string of at most 500 characters");
-            }
-
-            if (fields.Select(f => f.Key).FirstOrDefault(k => k != "reason") is { } unknown)
-            {
-                return Problems.BadRequest(unknown, $"unknown field '{unknown}'; expected reason");
-            }
+            return badReason;
         }
 
         var actor = AuthPolicies.ActorOf(request.HttpContext.User);
@@ -95,10 +86,12 @@ public sealed class AdminHttpHandlers(
 
     public async Task<IResult> GetAuditAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var limit = 50;
-        if (request.Query.TryGetValue("limit", out var raw) && (raw.Count != 1 || !int.TryParse(raw.ToString(), out limit) || limit is < 1 or > 500))
+        var errors = new List<Definitions.DefinitionError>();
+        QueryParameters.Known(request.Query, ["limit"], errors);
+        var limit = QueryParameters.PageSize(request.Query, "limit", 50, MaxAuditLimit, errors);
+        if (errors.Count > 0)
         {
-            return Problems.BadRequest("limit", "must be a whole number from 1 to 500");
+            return Problems.Validation("The query string is invalid.", errors);
         }
 
         var entries = await store.GetAuditAsync(limit, cancellationToken);

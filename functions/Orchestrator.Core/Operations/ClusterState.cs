@@ -23,6 +23,9 @@ public sealed class ClusterState(
 
     public MaintenanceState Maintenance => maintenance;
 
+    /// <summary>The <c>Retry-After</c> of a start that maintenance mode refuses.</summary>
+    public TimeSpan MaintenanceRetryAfter => options.Value.MaintenanceRetryAfter;
+
     /// <summary>How long another instance may take to obey a change.</summary>
     public TimeSpan RefreshInterval => options.Value.RefreshInterval;
 

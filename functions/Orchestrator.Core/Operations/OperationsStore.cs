@@ -49,7 +49,7 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         var state = current;
         if (changed)
         {
-            state = enabled ? new MaintenanceState(true, time.GetUtcNow(), reason, actor) : new MaintenanceState(false, time.GetUtcNow(), reason, actor);
+            state = new MaintenanceState(enabled, time.GetUtcNow(), reason, actor);
             await using var upsert = new NpgsqlCommand(
                 """
                 INSERT INTO settings (key, value, updated_at, updated_by) VALUES (@key, @value::jsonb, now(), @actor)
@@ -70,10 +70,8 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
     /// <summary>Makes sure every breaker this instance has is listed, so a reset of all breakers reaches it.</summary>
     public async Task RegisterBreakersAsync(IEnumerable<string> names, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO circuit_breakers (name) SELECT unnest(@names) ON CONFLICT (name) DO NOTHING");
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names.ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await RegisterBreakersAsync(connection, null, names, cancellationToken);
     }
 
     /// <summary>Every breaker's reset generation: an instance closes its breaker when the generation moves past what it applied.</summary>
@@ -96,12 +94,7 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var register = new NpgsqlCommand(
-            "INSERT INTO circuit_breakers (name) SELECT unnest(@names) ON CONFLICT (name) DO NOTHING", connection, transaction))
-        {
-            register.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, knownHere.ToArray());
-            await register.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await RegisterBreakersAsync(connection, transaction, knownHere, cancellationToken);
 
         var reset = new Dictionary<string, long>(StringComparer.Ordinal);
         await using (var bump = new NpgsqlCommand(
@@ -139,6 +132,15 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         }
 
         return entries;
+    }
+
+    private static async Task RegisterBreakersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<string> names, CancellationToken cancellationToken)
+    {
+        await using var register = new NpgsqlCommand(
+            "INSERT INTO circuit_breakers (name) SELECT unnest(@names) ON CONFLICT (name) DO NOTHING", connection, transaction);
+        register.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names.ToArray());
+        await register.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task AuditAsync(

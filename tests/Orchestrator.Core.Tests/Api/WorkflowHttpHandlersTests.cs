@@ -19,6 +19,7 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
     private readonly DurableClientFake client = new();
     private WorkflowStore store = null!;
     private WorkflowHttpHandlers handlers = null!;
+    private Orchestrator.Core.Operations.ClusterState cluster = null!;
 
     private const string Definition = """{"name":"two","steps":[{"id":"a","type":"llm","prompt":"A {{ input.text }}"},{"id":"b","type":"llm","prompt":"B {{ steps.a.output }}"}]}""";
 
@@ -28,7 +29,8 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
         store = new WorkflowStore(database.DataSource);
         var registry = new DefinitionRegistry([]);
         var runs = new WorkflowRuns(store, registry, new Orchestrator.Core.Llm.LlmGateway(Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance), NullLogger<WorkflowRuns>.Instance);
-        handlers = new WorkflowHttpHandlers(runs, store, Options.Create(new ApiOptions { MaxRequestBytes = 4096 }));
+        cluster = ClusterStates.For(database.DataSource);
+        handlers = new WorkflowHttpHandlers(runs, store, Options.Create(new ApiOptions { MaxRequestBytes = 4096 }), cluster);
     }
 
     public Task DisposeAsync() => database.DisposeAsync();
@@ -73,6 +75,20 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
 
         Assert.Equal(503, status);
         Assert.Equal(503, body!["status"]!.GetValue<int>());
+        Assert.Equal(0, await database.CountAsync("workflow_states"));
+    }
+
+    [Fact]
+    public async Task In_maintenance_mode_a_start_is_refused_with_503_and_Retry_After_and_nothing_is_stored_or_scheduled()
+    {
+        cluster.Apply(new Orchestrator.Core.Operations.MaintenanceState(true, DateTimeOffset.UtcNow, "upgrade", "admin-token"));
+
+        var (status, body, headers) = await ExecuteAsync(h => h.StartAsync(Request(StartBody("{\"text\":\"hi\"}")), client.Object, new StaticPayloads(), default));
+
+        Assert.Equal(503, status);
+        Assert.Equal("60", headers.Headers.RetryAfter.ToString());
+        Assert.Contains("upgrade", body!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(client.Scheduled);
         Assert.Equal(0, await database.CountAsync("workflow_states"));
     }
 

@@ -6,13 +6,51 @@ using Orchestrator.Core.Definitions;
 namespace Orchestrator.Core.Api;
 
 /// <summary>
-/// Reads the Durable HTTP API's query parameters strictly: a value that does not parse is an error naming the
-/// parameter, where the Functions host would silently ignore it and answer a different question.
+/// Reads query parameters strictly (the run list, the audit log, the Durable HTTP API): a value that does not parse,
+/// a parameter given twice or one the route does not know is an error naming the parameter, where the Functions host
+/// would silently ignore it and answer a different question. Errors are collected so all are reported at once.
 /// </summary>
-internal static class DurableQueryString
+internal static class QueryParameters
 {
-    /// <summary>The most instances one page may hold; Azure Table storage returns at most 1000 rows per request.</summary>
+    /// <summary>The most instances one Durable list page may hold; Azure Table storage returns at most 1000 rows per request.</summary>
     public const int MaxTop = 1000;
+
+    /// <summary>An error for every parameter that is not one of <paramref name="known"/>.</summary>
+    public static void Known(IQueryCollection query, IReadOnlyCollection<string> known, List<DefinitionError> errors)
+    {
+        foreach (var name in query.Keys.Where(k => !known.Contains(k)))
+        {
+            errors.Add(new DefinitionError(name, $"unknown query parameter '{name}'; expected {string.Join(", ", known)}"));
+        }
+    }
+
+    /// <summary>
+    /// Comma-separated values, each one of <paramref name="allowed"/> (matched without regard to case, returned as
+    /// spelt there); null when the parameter is absent. Present but empty is an error.
+    /// </summary>
+    public static IReadOnlyList<string>? OneOf(IQueryCollection query, string name, IReadOnlyList<string> allowed, List<DefinitionError> errors)
+    {
+        if (!query.ContainsKey(name))
+        {
+            return null;
+        }
+
+        var before = errors.Count;
+        var given = (Single(query, name, errors) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        var values = given.Select(v => allowed.FirstOrDefault(a => a.Equals(v, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (values.Count == 0 || values.Any(v => v is null))
+        {
+            errors.Add(new DefinitionError(name, $"must be one or more of {string.Join(", ", allowed)}, comma-separated"));
+            return null;
+        }
+
+        return values.Distinct().ToList()!;
+    }
 
     private static readonly Dictionary<string, OrchestrationRuntimeStatus> StatusNames =
         Enum.GetValues<OrchestrationRuntimeStatus>().ToDictionary(s => s.ToString(), StringComparer.OrdinalIgnoreCase);
@@ -40,7 +78,8 @@ internal static class DurableQueryString
             return null;
         }
 
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        // Years outside 2000-9999 are typos, and would overflow PostgreSQL's and Azure Storage's ranges.
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) && time.Year is >= 2000 and <= 9999)
         {
             return time;
         }
@@ -74,19 +113,20 @@ internal static class DurableQueryString
         return statuses.Count == 0 ? null : statuses.Distinct().ToList();
     }
 
-    public static int Top(IQueryCollection query, string name, int fallback, List<DefinitionError> errors)
+    /// <summary>A page size from 1 to <paramref name="max"/>.</summary>
+    public static int PageSize(IQueryCollection query, string name, int fallback, int max, List<DefinitionError> errors)
     {
         if (Single(query, name, errors) is not { } value)
         {
             return fallback;
         }
 
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var top) && top is >= 1 and <= MaxTop)
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size >= 1 && size <= max)
         {
-            return top;
+            return size;
         }
 
-        errors.Add(new DefinitionError(name, $"'{value}' is not a page size; use a whole number from 1 to {MaxTop}"));
+        errors.Add(new DefinitionError(name, $"'{value}' is not a page size; use a whole number from 1 to {max}"));
         return fallback;
     }
 
