@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orchestrator.Core.Api;
 
 namespace Orchestrator.Core.Auth;
 
@@ -44,15 +43,11 @@ public sealed class BearerAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var presented = BearerTokens.FromHeader(Request.Headers.Authorization) is not null;
-        Response.Headers.WWWAuthenticate = presented ? "Bearer realm=\"llm-orchestrator\", error=\"invalid_token\"" : "Bearer realm=\"llm-orchestrator\"";
-        return Problems.Unauthorized(AuthPolicies.Needed(PolicyOf(Context)), presented).ExecuteAsync(Context);
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        BearerChallenges.Unauthorized(Context, PolicyOf(Context)).ExecuteAsync(Context);
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Forbidden(AuthPolicies.Needed(PolicyOf(Context))).ExecuteAsync(Context);
+        BearerChallenges.Forbidden(PolicyOf(Context)).ExecuteAsync(Context);
 
     private static string PolicyOf(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null) ?? AuthPolicies.Api;

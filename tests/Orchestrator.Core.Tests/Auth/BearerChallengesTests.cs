@@ -3,12 +3,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Auth;
-using Orchestrator.Functions.Auth;
 
-namespace Orchestrator.Functions.Tests;
+namespace Orchestrator.Core.Tests.Auth;
 
-/// <summary>The Functions app's HTTP triggers apply the same bearer rules as the Server, per route.</summary>
-public sealed class BearerAuthMiddlewareTests
+/// <summary>Hosts that authorize by path (the Functions app's middleware) apply the same bearer rules as the Server, per route.</summary>
+public sealed class BearerChallengesTests
 {
     private const string AdminToken = "admin-token-for-functions-tests";
     private const string ApiKey = "api-key-for-functions-tests-1";
@@ -34,7 +33,7 @@ public sealed class BearerAuthMiddlewareTests
     {
         var http = Context(path, token);
         var policy = AuthPolicies.ForPath(path);
-        var refusal = policy is null ? null : BearerAuthMiddleware.Authorize(http, policy, Tokens);
+        var refusal = policy is null ? null : BearerChallenges.Authorize(http, policy, Tokens);
         if (refusal is not null)
         {
             await refusal.ExecuteAsync(http);
@@ -58,7 +57,7 @@ public sealed class BearerAuthMiddlewareTests
     public void The_caller_is_named_by_the_key_it_used_never_by_its_value()
     {
         var http = Context("/api/v1/workflows", ApiKey);
-        Assert.Null(BearerAuthMiddleware.Authorize(http, AuthPolicies.Api, Tokens));
+        Assert.Null(BearerChallenges.Authorize(http, AuthPolicies.Api, Tokens));
         Assert.Equal("api-key:ci", AuthPolicies.ActorOf(http.User));
     }
 
