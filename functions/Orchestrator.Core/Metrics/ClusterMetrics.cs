@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Llm;
+using Orchestrator.Core.Operations;
 using Orchestrator.Core.Workflows;
 
 namespace Orchestrator.Core.Metrics;
@@ -9,19 +10,19 @@ namespace Orchestrator.Core.Metrics;
 /// <summary>
 /// Sets the series before each scrape: the cluster-wide ones from PostgreSQL (bounded by a timeout, read at most
 /// once per <see cref="MetricsOptions.DatabaseCacheDuration"/> however many scrapes arrive, last values kept when
-/// the database does not answer), and this process's pool and breaker figures.
+/// the database does not answer), maintenance mode as the instance obeys it (<see cref="ClusterState"/>), and this
+/// process's pool and breaker figures.
 /// </summary>
 public sealed class ClusterMetrics : IDisposable
 {
     // Arbitrary but fixed: the instance that recomputes the shared run counts holds it for that transaction.
     private const long SnapshotLockKey = 0x4C4C4D4F4D455452;
 
-    private static readonly string[] Statuses = [RunStatus.Pending, RunStatus.Running, RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled];
-
     private readonly NpgsqlDataSource dataSource;
     private readonly OrchestratorMetrics metrics;
     private readonly NpgsqlPoolMetrics pool;
     private readonly CircuitBreakerRegistry breakers;
+    private readonly ClusterState cluster;
     private readonly MetricsOptions options;
     private readonly TimeProvider time;
     private readonly ILogger<ClusterMetrics> logger;
@@ -30,17 +31,17 @@ public sealed class ClusterMetrics : IDisposable
     private DateTimeOffset lastRead = DateTimeOffset.MinValue;
 
     public ClusterMetrics(
-        NpgsqlDataSource dataSource, OrchestratorMetrics metrics, NpgsqlPoolMetrics pool, CircuitBreakerRegistry breakers,
+        NpgsqlDataSource dataSource, OrchestratorMetrics metrics, NpgsqlPoolMetrics pool, CircuitBreakerRegistry breakers, ClusterState cluster,
         IOptions<MetricsOptions> options, TimeProvider time, ILogger<ClusterMetrics> logger)
     {
         this.dataSource = dataSource;
         this.metrics = metrics;
         this.pool = pool;
         this.breakers = breakers;
+        this.cluster = cluster;
         this.options = options.Value;
         this.time = time;
         this.logger = logger;
-        metrics.Registry.AddBeforeCollectCallback(CollectAsync);
     }
 
     public void Dispose() => reading.Dispose();
@@ -125,6 +126,7 @@ public sealed class ClusterMetrics : IDisposable
     public async Task CollectAsync(CancellationToken cancellationToken)
     {
         pool.Collect();
+        metrics.MaintenanceMode.Set(cluster.Maintenance.Enabled ? 1 : 0);
         foreach (var (name, state) in breakers.States())
         {
             metrics.CircuitBreakerState.WithLabels(name).Set(CircuitBreakerRegistry.MetricValue(state));
@@ -165,29 +167,18 @@ public sealed class ClusterMetrics : IDisposable
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var snapshot = await RunCountsAsync(connection, cancellationToken);
-        var counts = Statuses.ToDictionary(s => s, s => snapshot.Runs.GetValueOrDefault(s));
+        var counts = RunStatus.All.ToDictionary(s => s, s => snapshot.Runs.GetValueOrDefault(s));
         var stepErrors = snapshot.StepErrors;
 
-        // Maintenance mode and the replicas are one-row reads: each instance reads them itself.
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SELECT COALESCE((SELECT (value->>'enabled')::boolean FROM settings WHERE key = 'maintenance'), false)"),
-                new NpgsqlBatchCommand(
-                    """
-                    SELECT COALESCE(application_name, 'replica'),
-                           COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
-                           COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
-                      FROM pg_stat_replication
-                    """),
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var maintenance = reader.GetBoolean(0);
-
-        await reader.NextResultAsync(cancellationToken);
+        // The replicas are a row each: every instance reads them itself.
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT COALESCE(application_name, 'replica'),
+                   COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
+                   COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
+              FROM pg_stat_replication
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var replicas = new List<(string Name, double Bytes, double Seconds)>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -205,7 +196,6 @@ public sealed class ClusterMetrics : IDisposable
             metrics.StepErrors.WithLabels(type).IncTo(count);
         }
 
-        metrics.MaintenanceMode.Set(maintenance ? 1 : 0);
         metrics.ReplicasConnected.Set(replicas.Count);
         foreach (var gone in replicasSeen.Except(replicas.Select(r => r.Name)).ToList())
         {

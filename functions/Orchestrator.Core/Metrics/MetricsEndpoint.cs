@@ -10,7 +10,7 @@ public sealed class MetricsEndpoint(OrchestratorMetrics metrics, ClusterMetrics 
 
     public async Task WriteAsync(HttpContext context)
     {
-        _ = cluster; // constructed with the endpoint so its before-collect callback is registered
+        await cluster.CollectAsync(context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ContentType;
         context.Response.Headers.CacheControl = "no-store";

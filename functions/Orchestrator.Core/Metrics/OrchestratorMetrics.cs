@@ -25,7 +25,7 @@ public sealed class OrchestratorMetrics
             StepErrors.WithLabels(type); // every step type's series exists from the start, at 0
         }
 
-        MaintenanceMode = factory.CreateGauge(Prefix + "maintenance_mode", "1 while maintenance mode refuses new workflows, across the cluster (from PostgreSQL).");
+        MaintenanceMode = factory.CreateGauge(Prefix + "maintenance_mode", "1 while maintenance mode refuses new workflows (cluster-wide state in PostgreSQL, as this instance obeys it).");
         DatabaseReads = factory.CreateCounter(Prefix + "metrics_database_reads_total", "Scrape-time reads of PostgreSQL for the cluster-wide series (at most one per cache period).");
         SnapshotRefreshes = factory.CreateCounter(Prefix + "metrics_snapshot_refreshes_total", "Times this instance recomputed the run counts shared by the cluster (one instance per cache period).");
         DatabaseUp = factory.CreateGauge(Prefix + "metrics_database_up", "1 when the last scrape-time read of PostgreSQL succeeded; 0 means the cluster-wide series are stale.");

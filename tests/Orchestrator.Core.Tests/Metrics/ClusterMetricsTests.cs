@@ -81,6 +81,22 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Maintenance_mode_is_reported_as_this_instance_obeys_it_on_every_scrape()
+    {
+        var metrics = new OrchestratorMetrics();
+        var state = ClusterStates.For(primary);
+        var cluster = new ClusterMetrics(primary, metrics, new NpgsqlPoolMetrics(metrics), new CircuitBreakerRegistry(), state,
+            Options.Create(new MetricsOptions()), time, NullLogger<ClusterMetrics>.Instance);
+        await cluster.CollectAsync(default);
+        Assert.Equal(0, metrics.MaintenanceMode.Value);
+
+        state.Apply(new Orchestrator.Core.Operations.MaintenanceState(true, time.GetUtcNow(), null, "admin-token"));
+        await cluster.CollectAsync(default); // inside the database cache period
+
+        Assert.Equal(1, metrics.MaintenanceMode.Value);
+    }
+
+    [Fact]
     public async Task Pool_figures_are_this_data_sources_own()
     {
         var (metrics, cluster) = Create();
@@ -104,7 +120,7 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
         var (metrics, cluster) = Create();
         await cluster.CollectAsync(default);
         await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=x;Username=x;Password=x;Timeout=1");
-        var broken = new ClusterMetrics(unreachable, metrics, new NpgsqlPoolMetrics(metrics), new CircuitBreakerRegistry(),
+        var broken = new ClusterMetrics(unreachable, metrics, new NpgsqlPoolMetrics(metrics), new CircuitBreakerRegistry(), ClusterStates.For(primary),
             Options.Create(new MetricsOptions { DatabaseTimeout = TimeSpan.FromSeconds(1) }), time, NullLogger<ClusterMetrics>.Instance);
         time.Advance(TimeSpan.FromSeconds(6));
 
@@ -117,7 +133,7 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
     private (OrchestratorMetrics Metrics, ClusterMetrics Cluster) Create()
     {
         var metrics = new OrchestratorMetrics();
-        var cluster = new ClusterMetrics(primary, metrics, new NpgsqlPoolMetrics(metrics), new CircuitBreakerRegistry(),
+        var cluster = new ClusterMetrics(primary, metrics, new NpgsqlPoolMetrics(metrics), new CircuitBreakerRegistry(), ClusterStates.For(primary),
             Options.Create(new MetricsOptions()), time, NullLogger<ClusterMetrics>.Instance);
         return (metrics, cluster);
     }
