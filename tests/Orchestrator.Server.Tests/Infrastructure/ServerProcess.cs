@@ -67,7 +67,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public async Task StartAsync(TimeSpan? timeout = null)
+    /// <summary>Starts the Server and waits until <paramref name="readyPath"/> answers 200.</summary>
+    public async Task StartAsync(TimeSpan? timeout = null, string readyPath = "/health")
     {
         Launch();
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
@@ -81,7 +82,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
             try
             {
-                using var response = await http.GetAsync("/health");
+                using var response = await http.GetAsync(readyPath);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
