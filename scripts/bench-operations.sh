@@ -13,20 +13,7 @@ RUNS="${1:-200000}"
 PORT="${BENCH_PORT:-18081}"
 HUB="benchops$(date +%s)"
 DB="bench_ops_$(date +%s)"
-KEY=bench-api-key-0123456789
-
-bash "$REPO_ROOT/scripts/infra-up.sh" >/dev/null
-dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-log="$INFRA_DIR/bench-operations-server.log"
-(cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Debug/net10.0" &&
-  ASPNETCORE_URLS="http://127.0.0.1:$PORT" Durable__TaskHubName="$HUB" Durable__WorkerId="$HUB" \
-  Postgres__ConnectionString="Host=127.0.0.1;Port=5432;Database=$DB;Username=postgres;Password=postgres" \
-  Postgres__ReplicaConnectionString="Host=127.0.0.1;Port=5433;Database=$DB;Username=postgres;Password=postgres" \
-  Llm__Provider=simulated Logging__LogLevel__Default=Warning Auth__ApiKeys__bench="$KEY" \
-  exec dotnet Orchestrator.Server.dll) >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.5; done
+start_bench_server "$PORT" "$HUB" "$DB"
 
 # Runs spread over 30 days and every status, each with a two-step definition and one recorded step.
 PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d "$DB" -q <<SQL
@@ -40,7 +27,7 @@ SELECT md5(i::text), 'a', 0, 'llm', 'Completed', i % 3 FROM generate_series(1, $
 ANALYZE workflow_states; ANALYZE workflow_steps;
 SQL
 
-python3 - "$PORT" "$RUNS" "$KEY" "$DB" <<'PY'
+python3 - "$PORT" "$RUNS" "$BENCH_API_KEY" "$DB" <<'PY'
 import json, subprocess, sys, time, urllib.request, concurrent.futures as cf
 port, runs, key, db = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 base = f"http://127.0.0.1:{port}"

@@ -12,22 +12,12 @@ PORT="${BENCH_PORT:-18080}"
 HUB="bench$(date +%s)"
 DB="bench_$(date +%s)"
 
-bash "$REPO_ROOT/scripts/infra-up.sh" >/dev/null
-dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
-log="$INFRA_DIR/bench-server.log"
-(cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Debug/net10.0" &&
-  ASPNETCORE_URLS="http://127.0.0.1:$PORT" Durable__TaskHubName="$HUB" Durable__WorkerId="$HUB" \
-  Postgres__ConnectionString="Host=127.0.0.1;Port=5432;Database=$DB;Username=postgres;Password=postgres" \
-  Llm__Provider=simulated Llm__SimulatedLatency=00:00:00 Logging__LogLevel__Default=Warning \
-  Auth__ApiKeys__bench=bench-api-key-0123456789 \
-  exec dotnet Orchestrator.Server.dll) >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.5; done
+start_bench_server "$PORT" "$HUB" "$DB" Llm__SimulatedLatency=00:00:00
+pid=$BENCH_SERVER_PID
 
-python3 - "$PORT" "$RUNS" "$CONCURRENCY" "$pid" <<'PY'
+python3 - "$PORT" "$RUNS" "$CONCURRENCY" "$pid" "$BENCH_API_KEY" <<'PY'
 import json, sys, time, urllib.request, concurrent.futures as cf
-port, runs, concurrency, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+port, runs, concurrency, pid, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 base = f"http://127.0.0.1:{port}"
 definition = {"name": "bench", "steps": [
     {"id": "a", "type": "llm", "prompt": "A {{ input.n }}"},
@@ -35,7 +25,7 @@ definition = {"name": "bench", "steps": [
     {"id": "c", "type": "transform", "value": {"a": "{{ steps.a.output }}", "b": "{{ steps.b.output }}"}}]}
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json", "Authorization": "Bearer bench-api-key-0123456789"})
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
 def rss_mb():

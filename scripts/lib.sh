@@ -156,3 +156,27 @@ pg_running_pid() {
 
 # Port recorded in postmaster.pid (line 4).
 pg_running_port() { sed -n 4p "$1/postmaster.pid" 2>/dev/null || true; }
+
+# --- benchmarks ---------------------------------------------------------------------------------------------------
+BENCH_API_KEY=bench-api-key-0123456789
+
+# Start a Server for a benchmark: its own port ($1), task hub ($2) and fresh database ($3), the simulated provider,
+# an API key ($BENCH_API_KEY), and any extra NAME=value settings after that. Sets BENCH_SERVER_PID, stops the
+# Server and drops the database on exit, and returns once /health answers.
+start_bench_server() {
+  local port="$1" hub="$2" db="$3"; shift 3
+  bash "$REPO_ROOT/scripts/infra-up.sh" >/dev/null
+  dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  (cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Debug/net10.0" &&
+    exec env ASPNETCORE_URLS="http://127.0.0.1:$port" Durable__TaskHubName="$hub" Durable__WorkerId="$hub" \
+      Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Database=$db;Username=postgres;Password=postgres" \
+      Postgres__ReplicaConnectionString="Host=127.0.0.1;Port=$PG_REPLICA_PORT;Database=$db;Username=postgres;Password=postgres" \
+      Llm__Provider=simulated Logging__LogLevel__Default=Warning Auth__ApiKeys__bench="$BENCH_API_KEY" "$@" \
+      dotnet Orchestrator.Server.dll) >"$INFRA_DIR/bench-$hub.log" 2>&1 &
+  BENCH_SERVER_PID=$!
+  # shellcheck disable=SC2064 # the values are fixed now
+  trap "kill $BENCH_SERVER_PID 2>/dev/null; wait $BENCH_SERVER_PID 2>/dev/null; PGPASSWORD=postgres psql -h 127.0.0.1 -p $PG_PRIMARY_PORT -U postgres -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)' >/dev/null 2>&1 || true" EXIT
+  local _
+  for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  die "the benchmark Server did not become healthy (log: $INFRA_DIR/bench-$hub.log)"
+}
