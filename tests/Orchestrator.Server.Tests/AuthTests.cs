@@ -42,7 +42,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     [MemberData(nameof(ProtectedRoutes))]
     public async Task A_protected_route_without_a_token_answers_401_with_a_bearer_challenge_and_changes_nothing(string method, string path, bool admin)
     {
-        var before = await CountRowsAsync();
+        var before = await fixture.StoredCountsAsync();
         using var response = await SendAsync(method, path, token: null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -50,7 +50,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Contains(admin ? "admin token" : "API key", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(before, await CountRowsAsync());
+        Assert.Equal(before, await fixture.StoredCountsAsync());
     }
 
     [Theory]
@@ -68,7 +68,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     [MemberData(nameof(ProtectedRoutes))]
     public async Task An_api_key_is_refused_with_403_on_admin_routes_and_accepted_elsewhere(string method, string path, bool admin)
     {
-        var before = await CountRowsAsync();
+        var before = await fixture.StoredCountsAsync();
         using var response = await SendAsync(method, path, TestEnvironment.ApiKey);
 
         if (admin)
@@ -76,7 +76,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
             var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
             Assert.Contains("admin token", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(before, await CountRowsAsync());
+            Assert.Equal(before, await fixture.StoredCountsAsync());
         }
         else
         {
@@ -213,7 +213,4 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         return await http.SendAsync(request);
     }
-
-    private async Task<long> CountRowsAsync() =>
-        await fixture.ScalarAsync("SELECT (SELECT count(*) FROM workflow_states) + (SELECT count(*) FROM workflow_steps) + (SELECT count(*) FROM admin_audit) + (SELECT count(*) FROM settings)");
 }

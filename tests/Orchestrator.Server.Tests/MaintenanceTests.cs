@@ -16,8 +16,8 @@ public sealed class MaintenanceTests(ServerFixture fixture) : IClassFixture<Serv
         var tag = Definitions.Tag();
         var waiting = await fixture.Api.StartAsync(Definitions.Waiting(tag), new JsonObject { ["text"] = "a" });
         var toCancel = await fixture.Api.StartAsync(Definitions.Waiting(tag + "c"), new JsonObject { ["text"] = "b" });
-        await WaitForWaitingAsync(waiting);
-        await WaitForWaitingAsync(toCancel);
+        await fixture.Api.WaitForWaitingAsync(waiting);
+        await fixture.Api.WaitForWaitingAsync(toCancel);
         try
         {
             var (status, enabled, _) = await admin.PostAsync("/admin/maintenance/enable", new JsonObject { ["reason"] = "database upgrade" });
@@ -109,23 +109,6 @@ public sealed class MaintenanceTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     public void Dispose() => admin.Dispose();
-
-    private async Task WaitForWaitingAsync(string id)
-    {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTimeOffset.UtcNow < deadline)
-        {
-            var run = await fixture.Api.GetRunAsync(id);
-            if (run["waitingFor"]!.AsArray().Count > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"run {id} never waited for its approval");
-    }
 
     /// <summary>The series reaches <paramref name="value"/> within the metrics' database cache period (5 s) and a margin.</summary>
     private async Task MetricBecomesAsync(string series, double value)

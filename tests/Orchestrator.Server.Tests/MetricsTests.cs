@@ -71,7 +71,7 @@ public sealed class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFi
         var cancelled = await fixture.Api.StartAsync(Definitions.Waiting(tag + "c"), new JsonObject { ["text"] = "cancel me" });
         await fixture.Api.WaitForStatusAsync(completed, "Completed");
         await fixture.Api.WaitForStatusAsync(failed, "Failed");
-        await fixture.Api.WaitForStatusAsync(running, "Running");
+        await fixture.Api.WaitForWaitingAsync(running);
         Assert.Equal(HttpStatusCode.OK, (await fixture.Api.PostAsync($"/api/v1/workflows/{cancelled}/cancel", null)).Status);
         // A run is Pending only between its start and the claim of its first step (milliseconds): a row written
         // directly stands for one.

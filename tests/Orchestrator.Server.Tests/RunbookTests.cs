@@ -96,7 +96,7 @@ public sealed partial class RunbookTests : IAsyncLifetime
             {
                 id = await api.StartAsync(Definitions.Waiting(tag + block.Key), new JsonObject { ["text"] = "stuck" });
                 made++;
-                await api.WaitForStatusAsync(id, "Running");
+                await api.WaitForWaitingAsync(id);
             }
 
             foreach (var command in block)

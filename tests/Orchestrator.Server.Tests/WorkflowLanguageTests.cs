@@ -110,7 +110,7 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         fixture.Llm.Reply($"Subject: {tag}", """{"priority":"high","category":"outage","reason":"checkout down"}""");
         var id = await Api.StartAsync("ticket-triage", Ticket(tag));
 
-        var waiting = await WaitForWaitingAsync(id);
+        var waiting = await Api.WaitForWaitingAsync(id);
         Assert.Equal("approve", waiting["waitingFor"]![0]!["event"]!.GetValue<string>());
         Assert.NotNull(waiting["waitingFor"]![0]!["timeoutAt"]);
         Assert.Contains("checkout down", waiting["waitingFor"]![0]!["message"]!.GetValue<string>());
@@ -154,7 +154,7 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         var tag = Definitions.Tag();
         fixture.Llm.Reply($"Subject: {tag}", """{"priority":"high","category":"billing","reason":"angry"}""");
         var id = await Api.StartAsync("ticket-triage", Ticket(tag));
-        await WaitForWaitingAsync(id);
+        await Api.WaitForWaitingAsync(id);
 
         await Api.PostAsync($"/api/v1/workflows/{id}/events/approve", new JsonObject { ["approved"] = false, ["comment"] = "escalate to legal" });
 
@@ -360,20 +360,4 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
         }
         """)!.AsObject();
 
-    private async Task<JsonNode> WaitForWaitingAsync(string id)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            var run = await Api.GetRunAsync(id);
-            if (run["waitingFor"]!.AsArray().Count > 0)
-            {
-                return run;
-            }
-
-            Assert.Contains(run["status"]!.GetValue<string>(), new[] { "Pending", "Running" });
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"run {id} never started waiting");
-    }
 }

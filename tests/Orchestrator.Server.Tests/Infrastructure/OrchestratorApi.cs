@@ -75,6 +75,25 @@ public sealed class OrchestratorApi : IDisposable
         throw new TimeoutException($"run {id} did not reach {status}: {last}");
     }
 
+    /// <summary>Waits until the run waits for an event (its approval step is recorded as Waiting); returns the run.</summary>
+    public async Task<JsonNode> WaitForWaitingAsync(string id, TimeSpan? timeout = null)
+    {
+        var deadline = DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var run = await GetRunAsync(id);
+            if (run["waitingFor"]!.AsArray().Count > 0)
+            {
+                return run;
+            }
+
+            Assert.Contains(run["status"]!.GetValue<string>(), new[] { "Pending", "Running" });
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"run {id} never started waiting");
+    }
+
     public void Dispose() => http.Dispose();
 
     private async Task<(HttpStatusCode, JsonNode?, HttpResponseMessage)> SendAsync(HttpMethod method, string path, HttpContent? content)
