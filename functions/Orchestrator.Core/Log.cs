@@ -86,4 +86,28 @@ internal static partial class Log
 
     [LoggerMessage(4008, LogLevel.Critical, "AUTHENTICATION IS SWITCHED OFF (Auth__Disabled=true): every loopback caller is an administrator. For local development only.")]
     public static partial void AuthDisabled(ILogger logger);
+
+    [LoggerMessage(5001, LogLevel.Warning, "PostgreSQL is unavailable while {What} (attempt {Attempt}: {Error}); retrying with back-off for up to {Window}")]
+    public static partial void DatabaseUnavailable(ILogger logger, string what, int attempt, string error, TimeSpan window);
+
+    [LoggerMessage(5002, LogLevel.Information, "PostgreSQL is reachable again: {What} succeeded after {Attempts} attempts ({Elapsed})")]
+    public static partial void DatabaseBack(ILogger logger, string what, int attempts, TimeSpan elapsed);
+
+    [LoggerMessage(5003, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}]: recording the reply already paid for instead of calling the provider again")]
+    public static partial void PaidResultRecorded(ILogger logger, string runId, string stepId, int iteration);
+
+    [LoggerMessage(5004, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}]: could not record the failure ({Error}); the orchestration decides what follows")]
+    public static partial void StepFailureNotRecorded(ILogger logger, string runId, string stepId, int iteration, string error);
+
+    [LoggerMessage(5101, LogLevel.Warning, "Run {RunId} is {Status} in PostgreSQL but its orchestration no longer exists; started it again from its recorded steps")]
+    public static partial void RunResumed(ILogger logger, string runId, string status);
+
+    [LoggerMessage(5102, LogLevel.Warning, "Run {RunId} was {Was} in PostgreSQL after its orchestration ended; recorded it as {Now}")]
+    public static partial void RunRepaired(ILogger logger, string runId, string was, string now);
+
+    [LoggerMessage(5103, LogLevel.Information, "Reconciler: {Checked} unfinished runs compared with their durable status, {Resumed} resumed, {Repaired} repaired")]
+    public static partial void ReconcilePass(ILogger logger, int @checked, int resumed, int repaired);
+
+    [LoggerMessage(5104, LogLevel.Warning, "Reconciler pass failed ({Error}: {Message}); the next pass tries again")]
+    public static partial void ReconcileFailed(ILogger logger, string error, string message);
 }

@@ -146,6 +146,8 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       Llm__Model: llmModel
       Workflows__DefinitionsPath: workflowsDefinitionsPath
       Auth__AdminToken: adminToken
+      // The reconciler's timer (NCRONTAB with seconds): runs whose orchestration ended or vanished are repaired/resumed.
+      Reconciler__Schedule: '*/30 * * * * *'
     }
   }
 }

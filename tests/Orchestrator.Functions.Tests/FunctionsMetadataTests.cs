@@ -39,7 +39,17 @@ public sealed class FunctionsMetadataTests
         { "HealthReady", "httpTrigger", "get", "health/ready", "anonymous" },
         { "HealthLive", "httpTrigger", "get", "health/live", "anonymous" },
         { "Metrics", "httpTrigger", "get", "metrics", "anonymous" },
+        { "Reconciler", "timerTrigger", null, null, null },
     };
+
+    [Fact]
+    public void The_reconciler_runs_on_the_schedule_setting_with_a_durable_client()
+    {
+        var function = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == "Reconciler")!;
+        var bindings = function["bindings"]!.AsArray();
+        Assert.Equal("%Reconciler__Schedule%", bindings.Single(b => b!["type"]!.GetValue<string>() == "timerTrigger")!["schedule"]!.GetValue<string>());
+        Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "durableClient");
+    }
 
     [Theory]
     [MemberData(nameof(Expected))]

@@ -14,6 +14,8 @@ using Orchestrator.Core.Llm;
 using Orchestrator.Core.Metrics;
 using Orchestrator.Core.Operations;
 using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Reconciliation;
+using Orchestrator.Core.Resilience;
 using Orchestrator.Core.Workflows;
 
 namespace Orchestrator.Core.Hosting;
@@ -33,7 +35,12 @@ public static class OrchestratorCoreExtensions
             .Validate(o => o.EffectiveProvider is LlmOptions.OpenAi or LlmOptions.Simulated, "Llm:Provider must be 'openai' or 'simulated'.")
             .ValidateOnStart();
 
+        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateDataAnnotations(ResilienceOptions.SectionName).ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DatabaseRetry>();
+        services.AddSingleton<PaidResults>();
+        services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.SectionName).ValidateDataAnnotations(ReconcilerOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<RunReconciler>();
         services.AddSingleton(CreateDataSource);
         services.AddSingleton<WorkflowStore>();
         services.AddSingleton(sp => DefinitionRegistry.FromFolder(sp.GetRequiredService<IOptions<DefinitionOptions>>(), sp.GetRequiredService<ILogger<DefinitionRegistry>>()));

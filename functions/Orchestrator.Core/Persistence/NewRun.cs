@@ -1,6 +1,6 @@
 namespace Orchestrator.Core.Persistence;
 
-/// <summary>What is stored when a run is accepted, before its orchestration is scheduled.</summary>
+/// <summary>What is stored when a run is accepted, before its orchestration is scheduled (in <paramref name="TaskHub"/>).</summary>
 public sealed record NewRun(
     string Id,
     string DefinitionName,
@@ -8,4 +8,5 @@ public sealed record NewRun(
     string DefinitionJson,
     string InputJson,
     string? RetryOf,
-    string? IdempotencyKey);
+    string? IdempotencyKey,
+    string? TaskHub = null);

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using Npgsql;
 
 namespace Orchestrator.Core.Persistence;
 
 /// <summary>Connection and pool settings for the one PostgreSQL data source of the process.</summary>
-public sealed class PostgresOptions
+public sealed class PostgresOptions : IValidatableObject
 {
     public const string SectionName = "Postgres";
 
@@ -32,4 +33,38 @@ public sealed class PostgresOptions
 
     /// <summary>Apply schema migrations at start (under an advisory lock, so many instances may start at once).</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, value) in new[] { (nameof(ConnectionString), ConnectionString), (nameof(ReplicaConnectionString), ReplicaConnectionString) })
+        {
+            if (Problem(value) is { } problem)
+            {
+                yield return new ValidationResult(problem, [name]);
+            }
+        }
+    }
+
+    private static string? Problem(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return null;
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            return $"not a valid Npgsql connection string: {ex.Message}";
+        }
+
+        var attributes = builder.TargetSessionAttributes;
+        return attributes is not null && !attributes.Equals("any", StringComparison.OrdinalIgnoreCase) && builder.Host?.Contains(',', StringComparison.Ordinal) != true
+            ? $"Target Session Attributes={attributes} needs several hosts (Host=primary,replica)"
+            : null;
+    }
 }

@@ -23,8 +23,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO workflow_states (id, definition_name, definition_version, definition, status, input, retry_of, idempotency_key)
-            VALUES (@id, @name, @version, @definition::jsonb, 'Pending', @input::jsonb, @retry_of, @key)
+            INSERT INTO workflow_states (id, definition_name, definition_version, definition, status, input, retry_of, idempotency_key, task_hub)
+            VALUES (@id, @name, @version, @definition::jsonb, 'Pending', @input::jsonb, @retry_of, @key, @hub)
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id
             """);
@@ -35,6 +35,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("input", run.InputJson);
         command.Parameters.AddNullable("retry_of", NpgsqlDbType.Text, run.RetryOf);
         command.Parameters.AddNullable("key", NpgsqlDbType.Text, run.IdempotencyKey);
+        command.Parameters.AddNullable("hub", NpgsqlDbType.Text, run.TaskHub);
         if (await command.ExecuteScalarAsync(cancellationToken) is string id)
         {
             return (id, true);
@@ -382,4 +383,35 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13), r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
         r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16),
         r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetFieldValue<DateTimeOffset>(18));
+
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> unfinished runs of <paramref name="taskHub"/> older than
+    /// <paramref name="minimumAge"/>, least recently reconciled first, and marks them reconciled now. Rows another
+    /// reconciler holds are skipped, so any number of instances may reconcile at once without visiting a run twice.
+    /// </summary>
+    public async Task<IReadOnlyList<UnfinishedRun>> TakeUnfinishedRunsAsync(string taskHub, TimeSpan minimumAge, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_states s SET reconciled_at = now()
+              FROM (SELECT id FROM workflow_states
+                     WHERE task_hub = @hub AND status IN ('Pending', 'Running') AND created_at < now() - @age
+                     ORDER BY reconciled_at NULLS FIRST, created_at
+                     LIMIT @limit
+                       FOR UPDATE SKIP LOCKED) picked
+             WHERE s.id = picked.id
+            RETURNING s.id, s.status, s.definition::text, s.input::text, s.retry_of
+            """);
+        command.Parameters.AddWithValue("hub", taskHub);
+        command.Parameters.AddWithValue("age", minimumAge);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var runs = new List<UnfinishedRun>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(new UnfinishedRun(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+
+        return runs;
+    }
 }

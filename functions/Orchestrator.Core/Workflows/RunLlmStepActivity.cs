@@ -3,16 +3,19 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Resilience;
 
 namespace Orchestrator.Core.Workflows;
 
 /// <summary>
 /// Runs one LLM step and records it, in one activity. Activities run at least once, so it first claims the step:
 /// a result that already exists (an earlier attempt, or a step reused by a retry run) is returned without a call.
+/// While PostgreSQL is unavailable every database call waits with back-off, and a reply already paid for is kept in
+/// <see cref="PaidResults"/> until it is recorded: an outage delays a step, it does not buy it twice.
 /// </summary>
 public sealed class RunLlmStepActivity(
     WorkflowStore store, LlmGateway llm, IOptions<LlmOptions> options, TimeProvider time, ILogger<RunLlmStepActivity> logger,
-    Metrics.OrchestratorMetrics? metrics = null)
+    DatabaseRetry database, PaidResults paid, Metrics.OrchestratorMetrics? metrics = null)
     : TaskActivity<LlmStepRequest, StepResult>
 {
     public override Task<StepResult> RunAsync(TaskActivityContext context, LlmStepRequest input) => ExecuteAsync(input, CancellationToken.None);
@@ -20,7 +23,8 @@ public sealed class RunLlmStepActivity(
     public async Task<StepResult> ExecuteAsync(LlmStepRequest input, CancellationToken cancellationToken)
     {
         using var scope = StepDiagnostics.Step(logger, input.RunId, input.StepId, input.Iteration);
-        var claim = await store.ClaimStepAsync(input.RunId, input.StepId, input.Iteration, Definitions.StepTypes.Llm, cancellationToken);
+        var claim = await database.ExecuteAsync(
+            "claiming a step", token => store.ClaimStepAsync(input.RunId, input.StepId, input.Iteration, Definitions.StepTypes.Llm, token), cancellationToken);
         switch (claim.Kind)
         {
             case StepClaimKind.AlreadyCompleted:
@@ -31,31 +35,65 @@ public sealed class RunLlmStepActivity(
                 throw new RunNotActiveException($"run {input.RunId} is {claim.RunStatus ?? "unknown"}; step '{input.StepId}' was not started");
         }
 
-        Log.StepStarted(logger, input.RunId, input.StepId, input.Iteration, llm.Provider);
-        var started = time.GetTimestamp();
         LlmCompletion completion;
-        try
+        int latency;
+        if (paid.Find(input.RunId, input.StepId, input.Iteration) is { } kept)
         {
-            completion = await CallAsync(input, cancellationToken);
+            (completion, latency) = kept;
+            Log.PaidResultRecorded(logger, input.RunId, input.StepId, input.Iteration);
         }
-        catch (Exception ex) when (ex is LlmRequestRejectedException or LlmUnavailableException or StructuredOutputException)
+        else
         {
-            var failedAfter = (int)time.GetElapsedTime(started).TotalMilliseconds;
-            var spent = (ex as StructuredOutputException)?.Spent;
-            await store.FailStepAsync(input.RunId, input.StepId, input.Iteration, ex.Message, spent?.Provider ?? llm.Provider, failedAfter, spent, CancellationToken.None);
-            Log.StepFailed(logger, input.RunId, input.StepId, input.Iteration, ex.Message);
-            metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "failed").Observe(failedAfter / 1000.0);
-            throw;
+            Log.StepStarted(logger, input.RunId, input.StepId, input.Iteration, llm.Provider);
+            var started = time.GetTimestamp();
+            try
+            {
+                completion = await CallAsync(input, cancellationToken);
+            }
+            catch (Exception ex) when (ex is LlmRequestRejectedException or LlmUnavailableException or StructuredOutputException)
+            {
+                var failedAfter = (int)time.GetElapsedTime(started).TotalMilliseconds;
+                await RecordFailureAsync(input, ex, failedAfter, cancellationToken);
+                Log.StepFailed(logger, input.RunId, input.StepId, input.Iteration, ex.Message);
+                metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "failed").Observe(failedAfter / 1000.0);
+                throw;
+            }
+
+            latency = (int)time.GetElapsedTime(started).TotalMilliseconds;
+            paid.Keep(input.RunId, input.StepId, input.Iteration, completion, latency);
         }
 
-        var latency = (int)time.GetElapsedTime(started).TotalMilliseconds;
-        await store.CompleteStepAsync(
-            new StepCompletion(input.RunId, input.StepId, input.Iteration, StepStatus.Completed, completion.Text,
-                completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, completion.Model, latency),
-            CancellationToken.None);
+        await database.ExecuteAsync(
+            "recording a step's result",
+            token => store.CompleteStepAsync(
+                new StepCompletion(input.RunId, input.StepId, input.Iteration, StepStatus.Completed, completion.Text,
+                    completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, completion.Model, latency),
+                token),
+            cancellationToken);
+        paid.Forget(input.RunId, input.StepId, input.Iteration);
         Log.StepCompleted(logger, input.RunId, input.StepId, input.Iteration, latency);
         metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "completed").Observe(latency / 1000.0);
         return new StepResult(completion.Text, completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, Reused: false);
+    }
+
+    /// <summary>
+    /// Records a failed attempt. When the database stays away the failure itself still reaches the orchestration
+    /// (the step's error is what matters); the record is then missing that one failed attempt.
+    /// </summary>
+    private async Task RecordFailureAsync(LlmStepRequest input, Exception failure, int failedAfter, CancellationToken cancellationToken)
+    {
+        var spent = (failure as StructuredOutputException)?.Spent;
+        try
+        {
+            await database.ExecuteAsync(
+                "recording a failed step",
+                token => store.FailStepAsync(input.RunId, input.StepId, input.Iteration, failure.Message, spent?.Provider ?? llm.Provider, failedAfter, spent, token),
+                cancellationToken);
+        }
+        catch (DependencyUnavailableException ex)
+        {
+            Log.StepFailureNotRecorded(logger, input.RunId, input.StepId, input.Iteration, ex.Message);
+        }
     }
 
     /// <summary>One call, or — with an output schema — calls until the reply validates or the repairs run out.</summary>

@@ -16,6 +16,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private static readonly RetryDefinition DefaultRetry = new();
     private readonly JsonNode? runInput = JsonNode.Parse(input.InputJson);
     private readonly JsonObject steps = [];
+    private readonly OutagePolicy outage = input.Outage ?? OutagePolicy.Default;
     private JsonNode? lastOutput;
     private long tokensUsed;
     private decimal costUsed;
@@ -29,22 +30,25 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
                 ? lastOutput?.DeepClone()
                 : Render(() => OutputTemplates.Render(definition.Output, Model(Scope.TopLevel)), "(output)");
             var outputJson = output?.ToJsonString() ?? "null";
-            await context.CallActivityAsync(WorkflowTaskNames.FinishRun, new FinishRunRequest(input.RunId, RunStatus.Completed, outputJson, null));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Completed, outputJson, null));
             return new WorkflowRunResult(input.RunId, RunStatus.Completed, outputJson);
         }
         catch (StepFailedException ex)
         {
-            await context.CallActivityAsync(WorkflowTaskNames.FinishRun, new FinishRunRequest(input.RunId, RunStatus.Failed, null, ex.Message));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, ex.Message));
             throw new WorkflowFailedException(ex.Message);
         }
         catch (Exception ex) when (ex is not WorkflowFailedException)
         {
             // A defect must not leave the run 'Running' in Postgres forever: record it, then fail the orchestration.
             var reason = $"internal error: {ex.GetType().Name}: {ex.Message}";
-            await context.CallActivityAsync(WorkflowTaskNames.FinishRun, new FinishRunRequest(input.RunId, RunStatus.Failed, null, reason));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, reason));
             throw;
         }
     }
+
+    private Task FinishAsync(FinishRunRequest request) =>
+        context.CallActivityAsync(WorkflowTaskNames.FinishRun, request, OutageRetries.ForRecording(outage));
 
     private async Task RunStepsAsync()
     {
@@ -315,20 +319,15 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private Task<RecordStepResult> RecordAsync(string stepId, int iteration, string type, string status, string? outputJson, string? error, string? waitEvent = null, DateTime? waitUntil = null) =>
         context.CallActivityAsync<RecordStepResult>(
             WorkflowTaskNames.RecordStep,
-            new RecordStepRequest(input.RunId, stepId, iteration, type, status, outputJson, error, waitEvent, waitUntil));
+            new RecordStepRequest(input.RunId, stepId, iteration, type, status, outputJson, error, waitEvent, waitUntil),
+            OutageRetries.ForRecording(outage));
 
     private TaskOptions RetryOptions(StepDefinition step)
     {
         var retry = step.Retry ?? definition.Defaults?.Retry ?? DefaultRetry;
         var first = Duration(retry.FirstInterval, step.Id);
-        return TaskOptions.FromRetryPolicy(new RetryPolicy(
-            retry.MaxAttempts,
-            first,
-            retry.Backoff,
-            TimeSpan.FromTicks(Math.Max(first.Ticks, Duration(retry.MaxInterval, step.Id).Ticks)))
-        {
-            HandleFailure = StepFailures.IsRetryable,
-        });
+        var max = TimeSpan.FromTicks(Math.Max(first.Ticks, Duration(retry.MaxInterval, step.Id).Ticks));
+        return OutageRetries.ForStep(retry.MaxAttempts, first, retry.Backoff, max, outage);
     }
 
     private TemplateModel Model(Scope scope)

@@ -1,4 +1,7 @@
 namespace Orchestrator.Core.Workflows;
 
-/// <summary>The orchestration input: the exact definition the run executes (copied at start) and the user's input.</summary>
-public sealed record WorkflowRunInput(string RunId, string DefinitionJson, string InputJson, string? RetryOf);
+/// <summary>
+/// The orchestration input: the exact definition the run executes (copied at start), the user's input, and how long
+/// the run waits out a dependency outage (fixed at start, so every replay decides the same).
+/// </summary>
+public sealed record WorkflowRunInput(string RunId, string DefinitionJson, string InputJson, string? RetryOf, OutagePolicy? Outage = null);

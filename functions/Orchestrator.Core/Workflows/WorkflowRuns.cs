@@ -2,9 +2,11 @@ using System.Text.Json.Nodes;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Resilience;
 
 namespace Orchestrator.Core.Workflows;
 
@@ -13,7 +15,8 @@ namespace Orchestrator.Core.Workflows;
 /// Postgres before its orchestration is scheduled, and removed again if scheduling fails, so a rejected request
 /// leaves nothing behind.
 /// </summary>
-public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registry, Llm.LlmGateway llm, ILogger<WorkflowRuns> logger)
+public sealed class WorkflowRuns(
+    WorkflowStore store, DefinitionRegistry registry, Llm.LlmGateway llm, ILogger<WorkflowRuns> logger, IOptions<ResilienceOptions>? resilience = null)
 {
     /// <summary>Retry runs are keyed <c>retry:{id}</c>, so asking twice returns the same retry; user keys may not use it.</summary>
     public const string RetryKeyPrefix = "retry:";
@@ -94,7 +97,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
 
     private async Task<RunOutcome> StoreAndScheduleAsync(DurableTaskClient client, NewRun run, CancellationToken cancellationToken)
     {
-        var (id, created) = await store.InsertRunAsync(run, cancellationToken);
+        var (id, created) = await store.InsertRunAsync(run with { TaskHub = client.Name }, cancellationToken);
         if (!created)
         {
             return new RunOutcome(RunOutcomeKind.AlreadyExists, id, []);
@@ -109,7 +112,7 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
 
             await client.ScheduleNewOrchestrationInstanceAsync(
                 WorkflowTaskNames.Orchestrator,
-                new WorkflowRunInput(id, run.DefinitionJson, run.InputJson, run.RetryOf),
+                new WorkflowRunInput(id, run.DefinitionJson, run.InputJson, run.RetryOf, Outage),
                 new StartOrchestrationOptions(InstanceId: id),
                 cancellationToken);
         }
@@ -181,6 +184,9 @@ public sealed class WorkflowRuns(WorkflowStore store, DefinitionRegistry registr
             }
         }
     }
+
+    /// <summary>The outage policy a run started now carries in its input.</summary>
+    public OutagePolicy Outage { get; } = resilience is null ? OutagePolicy.Default : OutagePolicy.From(resilience.Value);
 
     private static string NewRunId() => RunIds.New();
 }

@@ -17,6 +17,7 @@ public static class DurableServerExtensions
         services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();
         services.AddHostedService<DurableTaskHub>();
+        services.AddHostedService<Orchestrator.Core.Reconciliation.ReconcilerService>();
         services.AddHealthChecks().AddCheck<DurableTaskHubHealthCheck>("taskhub", HealthStatus.Unhealthy, [HealthTags.Ready], TimeSpan.FromSeconds(3));
         return services;
     }

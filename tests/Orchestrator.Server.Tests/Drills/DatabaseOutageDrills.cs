@@ -1,0 +1,68 @@
+using Npgsql;
+using Orchestrator.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Server.Tests.Drills;
+
+/// <summary>
+/// The runbook's "Database connection loss" row (RTO 2 min, RPO 0): the primary stopped for 40 s while twenty runs
+/// are between steps, and every application connection killed. Work waits; nothing fails, nothing is bought twice.
+/// </summary>
+[Collection(DrillCollection.Name)]
+public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Rto = TimeSpan.FromMinutes(2);
+
+    public static TheoryData<int> Outages => DrillCluster.Long ? new() { 40, 90 } : new() { 40 };
+
+    [Theory]
+    [MemberData(nameof(Outages))]
+    public async Task The_primary_stopped_for_a_while_delays_every_run_and_loses_nothing(int seconds)
+    {
+        var database = await cluster.NewDatabaseAsync("drill_dbloss");
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await drill.StartRunsAsync();
+        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+
+        var atFault = await drill.CompletedStepsAsync();
+        await cluster.Primary.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await cluster.Primary.StartAsync();
+        var cleared = DateTimeOffset.UtcNow;
+
+        var (first, all) = await drill.MeasureRecoveryAsync(cleared, atFault.Count, Rto + TimeSpan.FromMinutes(1));
+        var rebought = drill.Rebought(atFault, await drill.RunLabelsAsync());
+        var result = new DrillResult($"database connection loss ({seconds} s)", first, all, $"{rebought} completed steps lost", rebought == 0, Rto, "0", rebought);
+        DrillReport.Write(output, result);
+
+        await drill.AssertAllCompletedAndAgreeingAsync();
+        Assert.True(result.Passed, result.Line + "\n" + drill.Server.Output);
+    }
+
+    [Fact]
+    public async Task Every_application_connection_killed_delays_nothing_for_long_and_loses_nothing()
+    {
+        var database = await cluster.NewDatabaseAsync("drill_terminate");
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await drill.StartRunsAsync();
+        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+
+        var atFault = await drill.CompletedStepsAsync();
+        await using (var connection = new NpgsqlConnection(cluster.Direct("postgres")))
+        {
+            await connection.OpenAsync();
+            await using var kill = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @db AND pid <> pg_backend_pid()", connection);
+            kill.Parameters.AddWithValue("db", database);
+            output.WriteLine($"terminated {await kill.ExecuteScalarAsync()} connections");
+        }
+
+        var injected = DateTimeOffset.UtcNow;
+        var (first, all) = await drill.MeasureRecoveryAsync(injected, atFault.Count, Rto + TimeSpan.FromMinutes(1));
+        var rebought = drill.Rebought(atFault, await drill.RunLabelsAsync());
+        var result = new DrillResult("database connections killed", first, all, $"{rebought} completed steps lost", rebought == 0, Rto, "0", rebought);
+        DrillReport.Write(output, result);
+
+        await drill.AssertAllCompletedAndAgreeingAsync();
+        Assert.True(result.Passed, result.Line + "\n" + drill.Server.Output);
+    }
+}
