@@ -39,6 +39,10 @@ public sealed class DurableServerOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:00:30")]
     public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often the Server checks that the task hub's storage still exists (and recreates it when it is gone).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan TaskHubCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     [Range(1, 1000)]
     public int MaxConcurrentActivities { get; set; } = 32;
 

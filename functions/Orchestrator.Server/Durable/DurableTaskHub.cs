@@ -1,3 +1,4 @@
+using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Microsoft.DurableTask;
@@ -10,7 +11,9 @@ namespace Orchestrator.Server.Durable;
 
 /// <summary>
 /// Runs the product's orchestrations and activities on DurableTask.Core's worker over the Azure Storage
-/// provider, through the same shims the Durable SDK uses, so the Core classes run unchanged.
+/// provider, through the same shims the Durable SDK uses, so the Core classes run unchanged. A watchdog notices when
+/// the task hub's storage is lost (deleted, or the account restored to a point before it existed), creates the task
+/// hub again and restarts the worker; the reconciler then resumes the runs PostgreSQL still shows as unfinished.
 /// </summary>
 public sealed class DurableTaskHub(
     AzureStorageOrchestrationService service,
@@ -19,11 +22,26 @@ public sealed class DurableTaskHub(
     ILoggerFactory loggerFactory,
     ILogger<DurableTaskHub> logger) : IHostedService, IAsyncDisposable
 {
+    private readonly CancellationTokenSource stopping = new();
     private TaskHubWorker? worker;
+    private AzureStorageOrchestrationService? workerService;
+    private Task? watchdog;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await service.CreateIfNotExistsAsync();
+        await StartWorkerAsync();
+        ServerLog.TaskHubStarted(logger, options.Value.TaskHubName, options.Value.EffectiveWorkerId);
+        watchdog = WatchAsync(stopping.Token);
+    }
+
+    /// <summary>
+    /// The first worker runs on the shared service; a restarted one gets a service of its own, because the provider
+    /// remembers that it created the task hub and would not create it again.
+    /// </summary>
+    private async Task StartWorkerAsync()
+    {
+        var hub = worker is null && workerService is null ? service : CreateService(services);
+        await hub.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
 
         var orchestrations = new FactoryObjectManager<TaskOrchestration>();
@@ -40,26 +58,76 @@ public sealed class DurableTaskHub(
                 shims.CreateActivity(new TaskName(name), (ITaskActivity)services.GetRequiredService(type))));
         }
 
-        worker = new TaskHubWorker(service, orchestrations, activities, loggerFactory)
+        workerService = hub;
+        worker = new TaskHubWorker(hub, orchestrations, activities, loggerFactory)
         {
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
         await worker.StartAsync();
-        ServerLog.TaskHubStarted(logger, options.Value.TaskHubName, options.Value.EffectiveWorkerId);
+    }
+
+    /// <summary>Every <see cref="DurableServerOptions.TaskHubCheckInterval"/>: is the task hub's work-item queue still there?</summary>
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var queue = new QueueServiceClient(options.Value.StorageConnectionString).GetQueueClient(options.Value.TaskHubName.ToLowerInvariant() + "-workitems");
+        using var timer = new PeriodicTimer(options.Value.TaskHubCheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    if (await queue.ExistsAsync(cancellationToken))
+                    {
+                        continue;
+                    }
+
+                    ServerLog.TaskHubLost(logger, options.Value.TaskHubName);
+                    await StopWorkerAsync();
+                    await StartWorkerAsync();
+                    ServerLog.TaskHubRecreated(logger, options.Value.TaskHubName);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Storage unreachable: the worker waits it out by itself; check again on the next tick.
+                    ServerLog.TaskHubCheckFailed(logger, options.Value.TaskHubName, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await stopping.CancelAsync();
+        if (watchdog is not null)
+        {
+            await watchdog;
+        }
+
+        await StopWorkerAsync();
+    }
+
+    private async Task StopWorkerAsync()
+    {
         if (worker is not null)
         {
-            await worker.StopAsync(isForced: true);
+            // A worker whose storage vanished may never finish stopping; it is abandoned after a while.
+            await Task.WhenAny(worker.StopAsync(isForced: true), Task.Delay(TimeSpan.FromSeconds(15)));
             worker = null;
+            if (workerService is not null && !ReferenceEquals(workerService, service))
+            {
+                workerService.Dispose();
+            }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
+        stopping.Dispose();
         service.Dispose();
     }
 

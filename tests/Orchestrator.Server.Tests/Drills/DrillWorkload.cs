@@ -228,9 +228,13 @@ public sealed partial class DrillWorkload : IAsyncDisposable
         }
     }
 
+    /// <summary>The Server's log is kept in .infra/drill-logs/{task hub}.log for whoever reads a failed drill.</summary>
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        var logs = Path.Combine(TestEnvironment.RepositoryRoot, ".infra", "drill-logs");
+        Directory.CreateDirectory(logs);
+        await File.WriteAllTextAsync(Path.Combine(logs, TaskHub + ".log"), Server.Output);
         await Llm.DisposeAsync();
     }
 
