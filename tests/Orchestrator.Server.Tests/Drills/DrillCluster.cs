@@ -40,7 +40,8 @@ public sealed class DrillCluster : IAsyncLifetime
     public async Task<string> NewDatabaseAsync(string prefix)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}"[..30];
-        await using var connection = new NpgsqlConnection(Direct("postgres"));
+        // Unpooled: a drill before this one may have crashed the server under a pooled connection.
+        await using var connection = new NpgsqlConnection(Direct("postgres") + ";Pooling=false");
         await connection.OpenAsync();
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await create.ExecuteNonQueryAsync();
