@@ -90,7 +90,7 @@ apt_install() {
     chmod 755 /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
     apt-get update -q >>"$apt_log" 2>&1 || true
   fi
   if ! apt-get install -y -q --no-install-recommends "$@" </dev/null >>"$apt_log" 2>&1; then
