@@ -53,18 +53,36 @@ INFO_JSON="$(br info --output=json 2>/dev/null || true)"
 grep -q '"label"' <<<"$INFO_JSON" ||
   die "the repository $BACKUP_REPO holds no backup of stanza $BACKUP_STANZA: nothing to restore from (make one with scripts/backup.sh)"
 
+TARGET_EPOCH=""
 if [[ -n "$TARGET_TIME" ]]; then
   WHAT="the point in time $TARGET_TIME"
-  # Let PostgreSQL judge the text when any node answers; otherwise the restored server will.
+  # Let PostgreSQL read the text when any node answers (its time zone rules); otherwise GNU date, and failing that
+  # the restored server judges it.
   for node in "$PRIMARY" "$STANDBY"; do
     if pg_node_up "$node"; then
-      psql_at "$(pg_node_port "$node")" -d postgres -c "SELECT '$TARGET_TIME'::timestamptz" >/dev/null 2>&1 ||
+      TARGET_EPOCH="$(psql_at "$(pg_node_port "$node")" -d postgres -c "SELECT extract(epoch FROM '$TARGET_TIME'::timestamptz)" 2>/dev/null)" ||
         die "--to '$TARGET_TIME' is not a PostgreSQL timestamptz"
       break
     fi
   done
+  [[ -n "$TARGET_EPOCH" ]] || TARGET_EPOCH="$(date -d "$TARGET_TIME" +%s.%N 2>/dev/null || true)"
 else
   WHAT="the end of the archived WAL (latest)"
+fi
+
+# The newest backup that ended before the target. pgBackRest picks one itself, but compares whole seconds, so a
+# target in the very second a backup ended finds none; its info records each backup's stop time in epoch seconds.
+backup_before() {
+  grep -oE '"label":"[^"]+"|"stop":[0-9]+' <<<"$INFO_JSON" |
+    awk -F: -v t="$1" '/"label"/ { gsub(/"/, "", $2); label = $2; next }
+                       { if ($2 + 0 < t + 0) best = label }
+                       END { if (best != "") print best }'
+}
+SET_FOR_TIME=""
+if [[ -n "$TARGET_EPOCH" ]]; then
+  SET_FOR_TIME="$(backup_before "$TARGET_EPOCH")"
+  [[ -n "$SET_FOR_TIME" ]] ||
+    die "no backup in $BACKUP_REPO ended before $TARGET_TIME: a point-in-time restore starts from a backup taken before that time (scripts/backup.sh --list)"
 fi
 
 # A lost primary whose standby still streams is a failover, not a restore: the standby has every commit, the
@@ -85,17 +103,16 @@ fi
 if [[ "$(pg_in_recovery "$PRIMARY")" == f ]]; then
   seg="$(psql_at "$PPORT" -d postgres -c "SELECT pg_walfile_name(pg_switch_wal())" 2>/dev/null || true)"
   archived=0
-  if [[ -n "$seg" ]]; then
-    for ((i = 0; i < 300; i++)); do
-      last="$(psql_at "$PPORT" -d postgres -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver" 2>/dev/null || true)"
-      if [[ -n "$last" && ! "$last" < "${seg:0:24}" ]]; then archived=1; break; fi
-      sleep 0.1
-    done
-  fi
+  # The archiver marks a segment done (archive_status/SEG.done) once archive_command succeeded for it.
+  for ((i = 0; i < 300; i++)); do
+    [[ -n "$seg" && -f "$PDIR/pg_wal/archive_status/$seg.done" ]] && { archived=1; break; }
+    [[ -n "$seg" && ! -f "$PDIR/pg_wal/archive_status/$seg.ready" && ! -f "$PDIR/pg_wal/$seg" ]] && { archived=1; break; } # already recycled
+    sleep 0.1
+  done
   if ((archived)); then
     log "the primary's WAL up to $seg is in the repository"
   else
-    log "WARNING: the primary's current WAL ($seg) did not reach the repository within 30 s; the restore ends at the last archived WAL"
+    log "WARNING: the primary's current WAL (${seg:-unknown}) did not reach the repository within 30 s; the restore ends at the last archived WAL"
   fi
 fi
 if [[ -n "$(pg_running_pid "$PDIR")" ]]; then
@@ -118,6 +135,7 @@ else
 fi
 if [[ -n "$TARGET_TIME" ]]; then
   args+=(--type=time "--target=$TARGET_TIME" --target-action=promote)
+  [[ -z "$SET_FOR_TIME" ]] || args+=(--set="$SET_FOR_TIME")
 fi
 OUT="$BR_DIR/restore-$(date -u +%Y%m%dT%H%M%SZ).out"
 log "restoring $PDIR from $BACKUP_REPO ($MODE) to $WHAT"
