@@ -80,6 +80,10 @@ backup_before() {
 }
 SET_FOR_TIME=""
 if [[ -n "$TARGET_EPOCH" ]]; then
+  # Recovery to a time nobody has reached yet would replay everything and then refuse to start: say so now, before
+  # anything is stopped.
+  awk -v t="$TARGET_EPOCH" -v now="$(date +%s.%N)" 'BEGIN { exit !(t <= now) }' ||
+    die "--to '$TARGET_TIME' is in the future; to keep everything, restore without --to"
   SET_FOR_TIME="$(backup_before "$TARGET_EPOCH")"
   [[ -n "$SET_FOR_TIME" ]] ||
     die "no backup in $BACKUP_REPO ended before $TARGET_TIME: a point-in-time restore starts from a backup taken before that time (scripts/backup.sh --list)"
