@@ -51,7 +51,7 @@ step() {
     die "step '$name' failed: $*"
   fi
   ms=$((($(date +%s%N) - t0) / 1000000))
-  RESULTS+=("$(printf '%-44s %6d.%03d s' "$name" "$((ms / 1000))" "$((ms % 1000))")")
+  RESULTS+=("$(printf '%-52s %6d.%03d s' "$name" "$((ms / 1000))" "$((ms % 1000))")")
   sed 's/^/    /' "$out"
 }
 sql() {
