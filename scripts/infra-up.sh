@@ -179,9 +179,21 @@ ensure_primary() {
     pg_ensure_conf_blocks "$dir" >/dev/null
     PRIMARY_STATE="started"
   fi
-  pg_write_node_conf "$node" primary
+  # A restore interrupted between pgbackrest restore and the end of recovery left recovery.signal: let the recovery
+  # finish (it promotes at its target) instead of starting the restored files without their WAL.
+  local role=primary
+  if [[ -f "$dir/recovery.signal" ]]; then
+    log "the primary $dir was left in the middle of a restore (recovery.signal); letting its recovery finish"
+    role=restoring
+  fi
+  pg_write_node_conf "$node" "$role"
   pg_start_node "$node" "PostgreSQL primary"
   pg_wait_ready "$port" "primary"
+  if [[ "$role" == restoring ]]; then
+    pg_wait_writable "$node" 600
+    pg_reset_recovery_settings "$node"
+    PRIMARY_STATE+=", recovery of an interrupted restore finished"
+  fi
 }
 
 configure_primary() {

@@ -290,6 +290,22 @@ pg_node_settings_current() {
   [[ "$got" == "$want" ]]
 }
 
+# After a restore has promoted node $1: drop the recovery settings pgbackrest restore wrote, so they never follow this
+# directory into a standby built from it (a recovery_target_time there would stop the standby at that time).
+pg_reset_recovery_settings() {
+  psql_at "$(pg_node_port "$1")" -d postgres >/dev/null <<'SQL'
+ALTER SYSTEM RESET restore_command;
+ALTER SYSTEM RESET recovery_target_time;
+ALTER SYSTEM RESET recovery_target_action;
+ALTER SYSTEM RESET recovery_target;
+ALTER SYSTEM RESET recovery_target_lsn;
+ALTER SYSTEM RESET recovery_target_xid;
+ALTER SYSTEM RESET recovery_target_name;
+ALTER SYSTEM RESET recovery_target_timeline;
+SELECT pg_reload_conf();
+SQL
+}
+
 # --- replication --------------------------------------------------------------------------------------------------
 # "streaming" when a standby is attached to our slot on primary port $1 and streams, else empty.
 replication_state() {

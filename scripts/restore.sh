@@ -166,18 +166,7 @@ if ! as_postgres "$PGBIN/pg_ctl" -D "$PDIR" -l "$LOGFILE" -o "-p $PPORT" -w -t 6
 fi
 pg_wait_writable "$PRIMARY" 600
 RECOVER_S="$(secs_since "$RECOVER_NS")"
-# Recovery settings written by pgbackrest restore must not follow this directory into a future standby.
-psql_at "$PPORT" -d postgres >/dev/null <<'SQL'
-ALTER SYSTEM RESET restore_command;
-ALTER SYSTEM RESET recovery_target_time;
-ALTER SYSTEM RESET recovery_target_action;
-ALTER SYSTEM RESET recovery_target;
-ALTER SYSTEM RESET recovery_target_lsn;
-ALTER SYSTEM RESET recovery_target_xid;
-ALTER SYSTEM RESET recovery_target_name;
-ALTER SYSTEM RESET recovery_target_timeline;
-SELECT pg_reload_conf();
-SQL
+pg_reset_recovery_settings "$PRIMARY"
 IFS='|' read -r RESTORED_TO RESTORED_LSN TIMELINE < <(psql_at "$PPORT" -d postgres -F '|' -c \
   "SELECT coalesce(pg_last_xact_replay_timestamp()::text, 'no transaction replayed after the backup'),
           pg_last_wal_replay_lsn(), ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")
