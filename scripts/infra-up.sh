@@ -2,19 +2,36 @@
 # Bring up the local/CI infrastructure the orchestrator and its tests need:
 #   - PostgreSQL primary   127.0.0.1:5432 (also a socket in /var/run/postgresql), database `workflows`
 #   - PostgreSQL replica   127.0.0.1:5433, streaming from the primary through physical slot `replica1`
+#   - WAL archiving to pgBackRest (stanza llm-orchestrator, repository /backups/llm-orchestrator or
+#     $ORCH_BACKUP_REPO), for scripts/backup.sh and scripts/restore.sh; a failing archive is reported, never waited on
 #   - Azurite              blob 127.0.0.1:10000, queue 10001, table 10002
 #   - the runbook's host names: /etc/hosts `primary` (127.0.0.1) and `replica` (127.0.0.2, a socat forward of
-#     :5432 to the replica's 127.0.0.1:5433), so `psql -h primary` / `psql -h replica` work as written
-# Idempotent: whatever is already running and healthy is reused; a warm re-run takes a fraction of a second.
+#     :5432 to the standby's port), so `psql -h primary` / `psql -h replica` work as written
+# Idempotent: whatever is already running and healthy is reused; a warm re-run takes a fraction of a second. A pair
+# from before WAL archiving is upgraded in place (settings appended, each server restarted once). After
+# scripts/failover.sh the roles stay swapped (the primary on the replica's port) and are reused as they are.
 # Superuser postgres/postgres (password over TCP, trust over local sockets); role replicator/replicator.
 # Must run as root (PostgreSQL server processes run as the `postgres` OS user through runuser).
 # Stop with scripts/infra-down.sh (add --purge to delete the data).
-# Ports can be moved with ORCH_INFRA_PG_PORT, ORCH_INFRA_PG_REPLICA_PORT, ORCH_INFRA_AZURITE_{BLOB,QUEUE,TABLE}_PORT
-# (pass the same values to infra-down.sh/test.sh); the header above describes the defaults.
+# Usage: scripts/infra-up.sh [--postgres-only]     --postgres-only: no Azurite and no runbook host names
+# Ports can be moved with ORCH_INFRA_PG_PORT, ORCH_INFRA_PG_REPLICA_PORT, ORCH_INFRA_AZURITE_{BLOB,QUEUE,TABLE}_PORT,
+# and all state with ORCH_INFRA_DIR (a second, independent pair for drills); pass the same values to
+# infra-down.sh/test.sh/failover.sh/backup.sh/restore.sh. The header above describes the defaults.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/lib-postgres.sh
+source "$REPO_ROOT/scripts/lib-postgres.sh"
+
+POSTGRES_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres-only) POSTGRES_ONLY=1 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --postgres-only)" ;;
+  esac
+done
 
 START_NS="$(date +%s%N)"
 [[ "$(id -u)" == 0 ]] || die "run as root (PostgreSQL is started as the postgres OS user via runuser)"
@@ -60,6 +77,7 @@ start_azurite_install() {
   log "installing Azurite with npm ci (scripts/azurite/package-lock.json) ..."
   # Own process group (setsid execs here: a background job of a non-interactive shell is not a group leader), so an
   # early exit can signal npm and everything it spawned at once.
+  # shellcheck disable=SC2016 # expanded by the inner bash
   setsid bash -c 'set -e; cd "$1"
     npm ci --no-audit --no-fund --prefer-offline --loglevel=error </dev/null >"$2" 2>&1
     printf "%s\n" "$3" >node_modules/.lock-hash' \
@@ -78,126 +96,19 @@ finish_azurite_install() {
   [[ -x "$AZURITE_BIN" ]] || die "npm ci finished but $AZURITE_BIN is missing"
 }
 
+
 # ================================================================================================================
 # PostgreSQL
 # ================================================================================================================
-ensure_pg_installed() {
-  if PGBIN="$(pg_bin_dir)"; then return 0; fi
-  command -v apt-get >/dev/null 2>&1 || die "PostgreSQL is not installed and apt-get is unavailable"
-  log "installing PostgreSQL server from apt ..."
-  local created_policy=0 rc=0
-  # Keep Debian's packaged cluster (15/main on 5432) from being started by the package's maintainer scripts.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\n# temporary: installed by scripts/infra-up.sh during apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    created_policy=1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  local apt_log="$INFRA_DIR/apt.log"
-  : >"$apt_log"
-  if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
-    apt-get update -q >>"$apt_log" 2>&1 || true
-  fi
-  if ! apt-get install -y -q --no-install-recommends postgresql </dev/null >>"$apt_log" 2>&1; then
-    log "apt-get install failed; refreshing package lists and retrying"
-    apt-get update -q >>"$apt_log" 2>&1 || true
-    apt-get install -y -q --no-install-recommends postgresql </dev/null >>"$apt_log" 2>&1 || rc=$?
-  fi
-  if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
-  if ((rc != 0)); then
-    tail -n 30 "$apt_log" >&2 || true
-    die "apt-get install postgresql failed (log: $apt_log)"
-  fi
-  PGBIN="$(pg_bin_dir)" || die "PostgreSQL installed but no /usr/lib/postgresql/*/bin/initdb found"
-}
-
-# Stop a Debian-managed cluster (pg_ctlcluster) listening on port $1, if any; succeeds only if one was stopped.
-# Never kills by process name.
-stop_debian_cluster_on_port() {
-  local port="$1" ver name cport status _rest stopped=1
-  command -v pg_lsclusters >/dev/null 2>&1 || return 1
-  while read -r ver name cport status _rest; do
-    if [[ "$cport" == "$port" && "$status" == online* ]]; then
-      log "stopping Debian-managed cluster $ver/$name on port $port (pg_ctlcluster $ver $name stop)"
-      pg_ctlcluster "$ver" "$name" stop -m fast </dev/null && stopped=0
-    fi
-  done < <(pg_lsclusters -h 2>/dev/null || true)
-  return "$stopped"
-}
-
-# Make sure TCP port $1 is free before starting our server there; refuse (naming the owner) if it is not.
-claim_pg_port() {
-  local port="$1" what="$2" i
-  port_open "$port" || return 0
-  if stop_debian_cluster_on_port "$port"; then
-    for ((i = 0; i < 100; i++)); do port_open "$port" || return 0; sleep 0.1; done
-  fi
-  die "cannot start $what: 127.0.0.1:$port is already in use by $(port_owner "$port"). Stop it (or run that checkout's scripts/infra-down.sh) and retry."
-}
-
-# psql as the superuser over the private socket (local connections are trusted).
-psql_at() {
-  local port="$1"; shift
-  "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -A -t -h "$PG_SOCK_DIR" -p "$port" -U "$PG_SUPERUSER" "$@"
-}
-
-pg_start() {
-  local dir="$1" logfile="$2" what="$3" port="$4"
-  # -p on the command line wins over the port written into the configuration at creation time.
-  if ! as_postgres "$PGBIN/pg_ctl" -D "$dir" -l "$logfile" -o "-p $port" -w -t 120 -s start >/dev/null; then
-    tail -n 30 "$logfile" >&2 || true
-    die "failed to start $what (log: $logfile)"
-  fi
-}
-
-pg_stop() {
-  local dir="$1"
-  [[ -n "$(pg_running_pid "$dir")" ]] || return 0
-  as_postgres "$PGBIN/pg_ctl" -D "$dir" -w -t 60 -s stop -m fast ||
-    as_postgres "$PGBIN/pg_ctl" -D "$dir" -w -t 30 -s stop -m immediate
-}
-
-pg_wait_ready() {
-  local port="$1" what="$2" i
-  for ((i = 0; i < 600; i++)); do
-    if "$PGBIN/pg_isready" -q -h "$PG_SOCK_DIR" -p "$port"; then return 0; fi
-    sleep 0.1
-  done
-  die "$what on port $port did not become ready within 60 s"
-}
-
-check_data_version() {
-  local dir="$1" have want
-  have="$(<"$dir/PG_VERSION")"
-  want="$(basename "$(dirname "$PGBIN")")"
-  [[ "$have" == "$want" ]] ||
-    die "$dir was created by PostgreSQL $have but the installed server is $want; run scripts/infra-down.sh --purge"
-}
-
-setup_pg_dirs() {
-  PG_BASE="$(pg_base_dir)"
-  PG_PRIMARY_DIR="$PG_BASE/pg-primary"
-  PG_REPLICA_DIR="$PG_BASE/pg-replica"
-  PG_SOCK_DIR="$PG_BASE/pg-sock"
-  PG_LOG_DIR="$PG_BASE/pg-log"
-  if [[ "$PG_BASE" != "$INFRA_DIR" ]]; then
-    install -d -m 0755 "$(dirname "$PG_BASE")" "$PG_BASE"
-    [[ -L "$INFRA_DIR/postgres" ]] || ln -sfn "$PG_BASE" "$INFRA_DIR/postgres"
-  fi
-  [[ -d "$PG_SOCK_DIR" ]] || install -d -o postgres -g postgres -m 0755 "$PG_SOCK_DIR"
-  [[ -d "$PG_LOG_DIR" ]] || install -d -o postgres -g postgres -m 0755 "$PG_LOG_DIR"
-  # libpq's default socket directory, so `psql -U postgres -d workflows` (no -h) reaches the primary.
-  [[ -d "$PG_DEFAULT_SOCKET_DIR" ]] || install -d -o postgres -g postgres -m 2775 "$PG_DEFAULT_SOCKET_DIR"
-}
-
 init_primary() {
-  log "initialising primary in $PG_PRIMARY_DIR"
-  rm -rf "$PG_PRIMARY_DIR"
-  install -d -o postgres -g postgres -m 0700 "$PG_PRIMARY_DIR"
+  local dir="$PG_PRIMARY_DIR"
+  log "initialising primary in $dir"
+  rm -rf "$dir"
+  install -d -o postgres -g postgres -m 0700 "$dir"
   local pwfile="$PG_LOG_DIR/.pwfile"
   (umask 077 && printf '%s\n' "$PG_SUPERUSER_PASSWORD" >"$pwfile")
   chown postgres:postgres "$pwfile"
-  if ! as_postgres "$PGBIN/initdb" -D "$PG_PRIMARY_DIR" -E UTF8 --locale=C -U "$PG_SUPERUSER" --pwfile="$pwfile" \
+  if ! as_postgres "$PGBIN/initdb" -D "$dir" -E UTF8 --locale=C -U "$PG_SUPERUSER" --pwfile="$pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 >"$PG_LOG_DIR/initdb.log" 2>&1; then
     rm -f "$pwfile"
     tail -n 30 "$PG_LOG_DIR/initdb.log" >&2 || true
@@ -205,7 +116,7 @@ init_primary() {
   fi
   rm -f "$pwfile"
 
-  cat >"$PG_PRIMARY_DIR/pg_hba.conf" <<'EOF'
+  cat >"$dir/pg_hba.conf" <<'HBA'
 # Written by scripts/infra-up.sh. Local/CI use only.
 # TYPE  DATABASE     USER  ADDRESS        METHOD
 local   all          all                  trust
@@ -214,53 +125,75 @@ host    all          all   127.0.0.1/32   scram-sha-256
 host    all          all   ::1/128        scram-sha-256
 host    replication  all   127.0.0.1/32   scram-sha-256
 host    replication  all   ::1/128        scram-sha-256
-EOF
-  # The replica is a pg_basebackup copy of this directory, so these settings apply to both; the replica overrides
-  # port and unix_socket_directories in its postgresql.auto.conf.
-  cat >>"$PG_PRIMARY_DIR/postgresql.conf" <<EOF
+HBA
+  chown postgres:postgres "$dir/pg_hba.conf"
+  chmod 0600 "$dir/pg_hba.conf"
+  # A standby is a copy of this directory, so these settings apply to both nodes; what belongs to one node (port,
+  # sockets, archive_command, upstream) goes into its postgresql.auto.conf.
+  pg_ensure_conf_blocks "$dir" >/dev/null
+}
 
-# ---- scripts/infra-up.sh (local/CI settings; later entries win) ----
-listen_addresses = '127.0.0.1'
-port = $PG_PRIMARY_PORT
-unix_socket_directories = '$PG_DEFAULT_SOCKET_DIR,$PG_SOCK_DIR'
-max_connections = 200
-password_encryption = 'scram-sha-256'
-wal_level = replica
-max_wal_senders = 10
-max_replication_slots = 10
-hot_standby = on
-hot_standby_feedback = on
-wal_receiver_status_interval = 1s
-wal_retrieve_retry_interval = 1s
-fsync = off
-log_line_prefix = '%m [%p] %q%u@%d '
-EOF
-  chown postgres:postgres "$PG_PRIMARY_DIR/pg_hba.conf" "$PG_PRIMARY_DIR/postgresql.conf"
-  chmod 0600 "$PG_PRIMARY_DIR/pg_hba.conf" "$PG_PRIMARY_DIR/postgresql.conf"
+# The roles file against the data directories: after an interrupted failover, or with a roles file from elsewhere,
+# follow what the directories say (a standby has standby.signal) rather than start two primaries.
+reconcile_roles() {
+  local p="$PG_PRIMARY_DIR" s="$PG_REPLICA_DIR"
+  if [[ -f "$p/standby.signal" && -f "$s/PG_VERSION" && ! -f "$s/standby.signal" ]]; then
+    log "the roles file names $PG_PRIMARY_NODE the primary, but it is a standby and $PG_STANDBY_NODE is not; following the data directories"
+    pg_save_roles "$PG_STANDBY_NODE"
+    pg_role_dirs
+  elif [[ -f "$p/standby.signal" ]]; then
+    die "$p is a standby (standby.signal) and $s holds no primary; see scripts/failover.sh status (promote it with scripts/failover.sh promote --crashed after fixing $PG_ROLES_FILE), or start afresh with scripts/infra-down.sh --purge"
+  fi
 }
 
 PRIMARY_STATE=""
 ensure_primary() {
-  local pid port
-  pid="$(pg_running_pid "$PG_PRIMARY_DIR")"
+  local dir="$PG_PRIMARY_DIR" node="$PG_PRIMARY_NODE" port="$PG_PRIMARY_PORT" pid rport
+  pid="$(pg_running_pid "$dir")"
   if [[ -n "$pid" ]]; then
-    port="$(pg_running_port "$PG_PRIMARY_DIR")"
-    [[ "$port" == "$PG_PRIMARY_PORT" ]] ||
-      die "primary in $PG_PRIMARY_DIR is running on port $port, expected $PG_PRIMARY_PORT; run scripts/infra-down.sh"
-    pg_wait_ready "$PG_PRIMARY_PORT" "primary"
-    PRIMARY_STATE="reused"
+    rport="$(pg_running_port "$dir")"
+    [[ "$rport" == "$port" ]] ||
+      die "primary in $dir is running on port $rport, expected $port; run scripts/infra-down.sh"
+    pg_wait_ready "$port" "primary"
+    if [[ -n "$(pg_ensure_conf_blocks "$dir")" ]] || ! pg_node_settings_current "$node"; then
+      log "restarting the primary once to apply WAL archiving settings (archive_mode, wal_log_hints)"
+      pg_stop "$dir"
+      pg_write_node_conf "$node" primary
+      pg_start_node "$node" "PostgreSQL primary"
+      pg_wait_ready "$port" "primary"
+      PRIMARY_STATE="reused, restarted to enable WAL archiving"
+    else
+      PRIMARY_STATE="reused"
+    fi
     return 0
   fi
-  claim_pg_port "$PG_PRIMARY_PORT" "PostgreSQL primary"
-  if [[ ! -f "$PG_PRIMARY_DIR/PG_VERSION" || ! -f "$PG_PRIMARY_DIR/postgresql.conf" ]]; then
+  claim_pg_port "$port" "PostgreSQL primary" "$dir"
+  if [[ ! -f "$dir/PG_VERSION" || ! -f "$dir/postgresql.conf" ]]; then
+    # Never replace a lost primary by an empty one while its standby (or its backups) still hold the data.
+    [[ ! -f "$PG_REPLICA_DIR/PG_VERSION" ]] ||
+      die "the primary's data directory $dir is missing or incomplete while the standby $PG_REPLICA_DIR still holds data. Recover: scripts/restore.sh --yes (from the backups), or scripts/failover.sh promote --crashed (the standby becomes the primary); or start afresh: scripts/infra-down.sh --purge"
     init_primary
     PRIMARY_STATE="created"
   else
-    check_data_version "$PG_PRIMARY_DIR"
+    check_data_version "$dir"
+    pg_ensure_conf_blocks "$dir" >/dev/null
     PRIMARY_STATE="started"
   fi
-  pg_start "$PG_PRIMARY_DIR" "$PG_LOG_DIR/primary.log" "PostgreSQL primary" "$PG_PRIMARY_PORT"
-  pg_wait_ready "$PG_PRIMARY_PORT" "primary"
+  # A restore interrupted between pgbackrest restore and the end of recovery left recovery.signal: let the recovery
+  # finish (it promotes at its target) instead of starting the restored files without their WAL.
+  local role=primary
+  if [[ -f "$dir/recovery.signal" ]]; then
+    log "the primary $dir was left in the middle of a restore (recovery.signal); letting its recovery finish"
+    role=restoring
+  fi
+  pg_write_node_conf "$node" "$role"
+  pg_start_node "$node" "PostgreSQL primary"
+  pg_wait_ready "$port" "primary"
+  if [[ "$role" == restoring ]]; then
+    pg_wait_writable "$node" 600
+    pg_reset_recovery_settings "$node"
+    PRIMARY_STATE+=", recovery of an interrupted restore finished"
+  fi
 }
 
 configure_primary() {
@@ -280,115 +213,65 @@ SELECT 'CREATE DATABASE $PG_APP_DB' WHERE NOT EXISTS (SELECT 1 FROM pg_database 
 SQL
 }
 
-sysid() { "$PGBIN/pg_controldata" "$1" 2>/dev/null | sed -n 's/^Database system identifier: *//p'; }
-
-# "streaming" when the replica is attached to our slot and streaming, else empty.
-replication_state() {
-  psql_at "$PG_PRIMARY_PORT" -d postgres -c \
-    "SELECT r.state FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
-      WHERE s.slot_name = '$PG_REPL_SLOT'" 2>/dev/null || true
-}
-
-slot_exists() {
-  [[ "$(psql_at "$PG_PRIMARY_PORT" -d postgres -c \
-    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$PG_REPL_SLOT'")" == 1 ]]
-}
-
-drop_inactive_slot() {
-  local i active
-  for ((i = 0; i < 100; i++)); do
-    active="$(psql_at "$PG_PRIMARY_PORT" -d postgres -c \
-      "SELECT active FROM pg_replication_slots WHERE slot_name = '$PG_REPL_SLOT'")"
-    case "$active" in
-      "") return 0 ;;
-      f)
-        psql_at "$PG_PRIMARY_PORT" -d postgres -c "SELECT pg_drop_replication_slot('$PG_REPL_SLOT')" >/dev/null
-        return 0
-        ;;
-    esac
-    sleep 0.1 # the walsender of a just-stopped replica may still be exiting
-  done
-  die "replication slot $PG_REPL_SLOT on the primary is in use by another standby; not dropping it"
-}
-
-build_replica() {
-  log "building replica in $PG_REPLICA_DIR (pg_basebackup from 127.0.0.1:$PG_PRIMARY_PORT)"
-  pg_stop "$PG_REPLICA_DIR"
-  drop_inactive_slot
-  rm -rf "$PG_REPLICA_DIR"
-  install -d -o postgres -g postgres -m 0700 "$PG_REPLICA_DIR"
-  if ! as_postgres PGPASSWORD="$PG_REPL_PASSWORD" PGAPPNAME="$PG_REPL_SLOT" "$PGBIN/pg_basebackup" \
-    -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U "$PG_REPL_USER" -D "$PG_REPLICA_DIR" \
-    -R -X stream -C -S "$PG_REPL_SLOT" -c fast >"$PG_LOG_DIR/basebackup.log" 2>&1; then
-    tail -n 30 "$PG_LOG_DIR/basebackup.log" >&2 || true
-    die "pg_basebackup failed (log: $PG_LOG_DIR/basebackup.log)"
-  fi
-  # primary_conninfo (written by -R) carries the replicator password taken from PGPASSWORD.
-  grep -q "password=" "$PG_REPLICA_DIR/postgresql.auto.conf" ||
-    die "pg_basebackup -R did not record the replication password in postgresql.auto.conf"
-  cat >>"$PG_REPLICA_DIR/postgresql.auto.conf" <<EOF
-port = '$PG_REPLICA_PORT'
-unix_socket_directories = '$PG_SOCK_DIR'
-EOF
-  chown postgres:postgres "$PG_REPLICA_DIR/postgresql.auto.conf"
-}
-
-wait_streaming() {
-  local i
-  for ((i = 0; i < 300; i++)); do
-    [[ "$(replication_state)" == streaming ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 REPLICA_STATE=""
 ensure_replica() {
-  local pid rebuilt=0 attempt
-  pid="$(pg_running_pid "$PG_REPLICA_DIR")"
+  local dir="$PG_REPLICA_DIR" node="$PG_STANDBY_NODE" port="$PG_REPLICA_PORT" pid attempt upgraded=0
+  pid="$(pg_running_pid "$dir")"
+  # A standby from before WAL archiving: stop it so it restarts below with the settings (once).
+  if [[ -n "$pid" && -f "$dir/standby.signal" && "$PRIMARY_STATE" != created ]] &&
+    { [[ -n "$(pg_ensure_conf_blocks "$dir")" ]] || ! pg_node_settings_current "$node"; }; then
+    log "restarting the replica once to apply WAL archiving settings (archive_mode, wal_log_hints)"
+    pg_stop "$dir"
+    upgraded=1
+    pid=""
+  fi
   # Fast path: running, still a standby, and streaming through our slot.
-  if [[ -n "$pid" && -f "$PG_REPLICA_DIR/standby.signal" && "$PRIMARY_STATE" != created &&
-    "$(pg_running_port "$PG_REPLICA_DIR")" == "$PG_REPLICA_PORT" && "$(replication_state)" == streaming ]]; then
+  if [[ -n "$pid" && -f "$dir/standby.signal" && "$PRIMARY_STATE" != created &&
+    "$(pg_running_port "$dir")" == "$port" && "$(replication_state "$PG_PRIMARY_PORT")" == streaming ]]; then
     REPLICA_STATE="reused"
     return 0
   fi
 
   for attempt in 1 2; do
-    local need_rebuild=0
-    if [[ "$PRIMARY_STATE" == created && $rebuilt == 0 ]]; then
-      need_rebuild=1 # new primary: any old replica belongs to a different cluster
-    elif [[ ! -f "$PG_REPLICA_DIR/PG_VERSION" || ! -f "$PG_REPLICA_DIR/standby.signal" ]]; then
-      need_rebuild=1 # missing, half-built, or promoted by a failover test
-    elif [[ "$(sysid "$PG_REPLICA_DIR")" != "$(sysid "$PG_PRIMARY_DIR")" ]]; then
-      need_rebuild=1
-    elif ! slot_exists; then
-      need_rebuild=1
+    local why=""
+    if [[ "$PRIMARY_STATE" == created ]]; then
+      why="new primary" # any old replica belongs to a different cluster
+    elif [[ ! -f "$dir/PG_VERSION" ]]; then
+      why="missing"
+    elif [[ "$(sysid "$dir")" != "$(sysid "$PG_PRIMARY_DIR")" ]]; then
+      why="different cluster"
+    elif [[ ! -f "$dir/standby.signal" ]]; then
+      why="an old primary" # promoted by a failover test, or the primary before scripts/failover.sh promote
+    elif ! slot_exists "$PG_PRIMARY_PORT"; then
+      why="no slot"
     elif ((attempt == 2)); then
-      need_rebuild=1 # it did not stream on the first attempt
+      why="not streaming" # it did not stream on the first attempt
     fi
 
-    if ((need_rebuild)); then
-      if [[ -z "$(pg_running_pid "$PG_REPLICA_DIR")" ]]; then claim_pg_port "$PG_REPLICA_PORT" "PostgreSQL replica"; fi
-      build_replica
-      rebuilt=1
-    fi
-
-    if [[ -z "$(pg_running_pid "$PG_REPLICA_DIR")" ]]; then
-      claim_pg_port "$PG_REPLICA_PORT" "PostgreSQL replica"
-      check_data_version "$PG_REPLICA_DIR"
-      pg_start "$PG_REPLICA_DIR" "$PG_LOG_DIR/replica.log" "PostgreSQL replica" "$PG_REPLICA_PORT"
-    fi
-    pg_wait_ready "$PG_REPLICA_PORT" "replica"
-
-    if wait_streaming; then
-      if ((rebuilt)); then REPLICA_STATE="created"; else REPLICA_STATE="started"; fi
+    if [[ -n "$why" ]]; then
+      pg_stop "$dir"
+      claim_pg_port "$port" "PostgreSQL replica" "$dir"
+      # An old primary of this cluster can usually be rewound; anything else is copied afresh.
+      if [[ "$why" == "an old primary" ]]; then
+        rebuild_standby "$PG_PRIMARY_NODE" "$node" rewind
+      else
+        rebuild_standby "$PG_PRIMARY_NODE" "$node" basebackup
+      fi
+      REPLICA_STATE="created ($why; $STANDBY_METHOD)"
       return 0
     fi
-    if ((rebuilt)); then break; fi
+
+    if [[ -z "$(pg_running_pid "$dir")" ]]; then
+      pg_ensure_conf_blocks "$dir" >/dev/null
+      pg_write_node_conf "$node" standby "$PG_PRIMARY_NODE"
+    fi
+    if start_standby_and_wait "$PG_PRIMARY_NODE" "$node" 30; then
+      if ((upgraded)); then REPLICA_STATE="reused, restarted to enable WAL archiving"; else REPLICA_STATE="started"; fi
+      return 0
+    fi
     log "replica is not streaming; rebuilding it"
   done
-  tail -n 30 "$PG_LOG_DIR/replica.log" >&2 || true
-  die "replica on port $PG_REPLICA_PORT is not streaming from the primary (log: $PG_LOG_DIR/replica.log)"
+  die "replica on port $port is not streaming from the primary (log: $(pg_node_log "$node"))"
 }
 
 # One commit on the primary (so pg_last_xact_replay_timestamp() is not NULL on the replica), then wait for replay.
@@ -404,13 +287,65 @@ commit_and_wait_replay() {
 }
 
 # ================================================================================================================
+# Backups: pgBackRest stanza and WAL archiving. Never fatal: the product runs without backups, so a problem here is
+# reported in the summary (and the log) and infra-up carries on.
+# ================================================================================================================
+BACKUP_STATE=""
+ensure_backups() {
+  local problem psys rsys stamp
+  if ! problem="$(br_ensure_repo 2>&1)"; then
+    BACKUP_STATE="WARNING: ${problem#\[infra\] ERROR: }"
+    return 0
+  fi
+  psys="$(sysid "$PG_PRIMARY_DIR")"
+  stamp="$psys $BACKUP_REPO $PG_PRIMARY_NODE $(sha256sum <"$BR_CONF" | cut -c1-16)"
+  if [[ -f "$BR_STAMP" && "$(<"$BR_STAMP")" == "$stamp" ]]; then
+    BACKUP_STATE="$(br_archiver_state)"
+    return 0
+  fi
+  rm -f "$BR_STAMP"
+  rsys="$(br_repo_sysid)"
+  if [[ -n "$rsys" && "$rsys" != "$psys" ]]; then
+    BACKUP_STATE="WARNING: $BACKUP_REPO already holds stanza $BACKUP_STANZA of another cluster (system id $rsys; this one is $psys), so WAL archiving fails. Point ORCH_BACKUP_REPO at another directory, or delete that stanza if its cluster is gone"
+    return 0
+  fi
+  if ! BR_TIMEOUT=120 br stanza-create >"$BR_DIR/stanza-create.out" 2>&1; then
+    BACKUP_STATE="WARNING: pgbackrest stanza-create failed: $(br_last_error "$BR_DIR/stanza-create.out") (output: $BR_DIR/stanza-create.out)"
+    return 0
+  fi
+  # check forces a WAL switch and waits (at most 30 s here) for that segment to reach the repository.
+  if ! BR_TIMEOUT=90 br check --archive-timeout=30 >"$BR_DIR/check.out" 2>&1; then
+    BACKUP_STATE="WARNING: pgbackrest check failed, WAL archiving does not work: $(br_last_error "$BR_DIR/check.out") (output: $BR_DIR/check.out; server log: $(pg_node_log "$PG_PRIMARY_NODE"))"
+    return 0
+  fi
+  printf '%s\n' "$stamp" >"$BR_STAMP"
+  BACKUP_STATE="stanza checked, archiving ok"
+}
+
+br_last_error() { { grep -E 'ERROR|WARN' "$1" || tail -n1 "$1"; } | tail -n1 | sed 's/^[^A-Z]*//' | cut -c1-300; }
+
+# Archiving as the primary sees it (pg_stat_archiver), in one phrase.
+br_archiver_state() {
+  local row count last failing failed_wal
+  row="$(psql_at "$PG_PRIMARY_PORT" -d postgres -F '|' -c \
+    "SELECT archived_count, coalesce(last_archived_wal, '-'),
+            coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false), coalesce(last_failed_wal, '-')
+       FROM pg_stat_archiver" 2>/dev/null || true)"
+  IFS='|' read -r count last failing failed_wal <<<"$row"
+  if [[ "$failing" == t ]]; then
+    printf 'WARNING: WAL archiving is failing (last failed %s; see %s/log and %s)\n' "$failed_wal" "$BR_DIR" "$(pg_node_log "$PG_PRIMARY_NODE")"
+  else
+    printf 'archiving ok (%s WAL files since start, last %s)\n' "${count:-?}" "${last:--}"
+  fi
+}
+# ================================================================================================================
 # Azurite
 # ================================================================================================================
 # Print the HTTP Server header returned on 127.0.0.1:$1 (Azurite answers "Azurite-Blob/3.x" etc.).
 http_server_header() {
   local port="$1" fd line
   exec {fd}<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
-  printf 'GET /devstoreaccount1?comp=list HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" >&"$fd" 2>/dev/null || true
+  printf 'GET /devstoreaccount1?comp=list HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" 1>&"$fd" 2>/dev/null || true
   while IFS= read -r -t 3 line <&"$fd"; do
     line="${line%$'\r'}"
     [[ -z "$line" ]] && break
@@ -483,58 +418,39 @@ ensure_azurite() {
   die "Azurite did not open ports ${AZURITE_PORTS[*]} within 60 s (log: $AZURITE_LOG)"
 }
 
-# ================================================================================================================
-# The runbook's host names
-# ================================================================================================================
-ALIAS_STATE=""
-ensure_runbook_hosts() {
-  # Only for the default ports: the runbook's commands assume 5432 everywhere.
-  if [[ "$PG_PRIMARY_PORT" != 5432 ]]; then ALIAS_STATE="skipped (ports moved)"; return 0; fi
-  if [[ ! -w /etc/hosts ]]; then ALIAS_STATE="skipped (/etc/hosts not writable)"; return 0; fi
-  grep -qE '^127\.0\.0\.1[[:space:]].*\bprimary\b' /etc/hosts || printf '127.0.0.1 primary # scripts/infra-up.sh\n' >>/etc/hosts
-  grep -qE "^${RUNBOOK_REPLICA_ADDR//./\\.}[[:space:]].*\\breplica\\b" /etc/hosts ||
-    printf '%s replica # scripts/infra-up.sh\n' "$RUNBOOK_REPLICA_ADDR" >>/etc/hosts
-
-  local pid="" i
-  [[ -f "$RUNBOOK_ALIAS_PIDFILE" ]] && pid="$(<"$RUNBOOK_ALIAS_PIDFILE")"
-  if pid_alive "$pid" && pid_cmdline_has "$pid" socat; then ALIAS_STATE="reused, pid $pid"; return 0; fi
-  rm -f "$RUNBOOK_ALIAS_PIDFILE"
-  if (exec 3<>"/dev/tcp/$RUNBOOK_REPLICA_ADDR/5432") 2>/dev/null; then
-    ALIAS_STATE="skipped ($RUNBOOK_REPLICA_ADDR:5432 already in use)"
-    return 0
-  fi
-  command -v socat >/dev/null 2>&1 || { log "installing socat (for the runbook's 'replica' host name) ..."; apt_install socat; }
-  (
-    setsid nohup socat "TCP-LISTEN:5432,bind=$RUNBOOK_REPLICA_ADDR,reuseaddr,fork" "TCP:127.0.0.1:$PG_REPLICA_PORT" \
-      </dev/null >>"$RUNBOOK_ALIAS_LOG" 2>&1 9>&- &
-    printf '%s\n' "$!" >"$RUNBOOK_ALIAS_PIDFILE"
-  )
-  pid="$(<"$RUNBOOK_ALIAS_PIDFILE")"
-  for ((i = 0; i < 100; i++)); do
-    if (exec 3<>"/dev/tcp/$RUNBOOK_REPLICA_ADDR/5432") 2>/dev/null; then ALIAS_STATE="started, pid $pid"; return 0; fi
-    pid_alive "$pid" || break
-    sleep 0.1
-  done
-  die "socat forward $RUNBOOK_REPLICA_ADDR:5432 -> 127.0.0.1:$PG_REPLICA_PORT did not start (log: $RUNBOOK_ALIAS_LOG)"
-}
 
 # ================================================================================================================
-start_azurite_install
+((POSTGRES_ONLY)) || start_azurite_install
 ensure_pg_installed
+ensure_pgbackrest_installed
 setup_pg_dirs
+br_write_conf # before any server starts: archive_command reads it
+reconcile_roles
 ensure_primary
 configure_primary
 ensure_replica
 commit_and_wait_replay
-ensure_azurite
-finish_azurite_install
-ensure_runbook_hosts
+ensure_backups
+if ((POSTGRES_ONLY)); then
+  ALIAS_STATE="skipped (--postgres-only)"
+else
+  ensure_azurite
+  finish_azurite_install
+  ensure_runbook_hosts
+fi
 
 ELAPSED_MS=$((($(date +%s%N) - START_NS) / 1000000))
 printf 'postgres primary 127.0.0.1:%s (ready, %s; data %s)\n' "$PG_PRIMARY_PORT" "$PRIMARY_STATE" "$PG_PRIMARY_DIR"
 printf 'postgres replica 127.0.0.1:%s (streaming, %s; data %s)\n' "$PG_REPLICA_PORT" "$REPLICA_STATE" "$PG_REPLICA_DIR"
-printf 'azurite blob 127.0.0.1:%s queue 127.0.0.1:%s table 127.0.0.1:%s (ready, %s)\n' \
-  "${AZURITE_PORTS[0]}" "${AZURITE_PORTS[1]}" "${AZURITE_PORTS[2]}" "$AZURITE_STATE"
+if [[ "$PG_PRIMARY_NODE" != "$PG_NODE1" ]]; then
+  printf 'postgres roles swapped by scripts/failover.sh: the primary runs on the replica port (scripts/failover.sh switchback restores them)\n'
+fi
+printf 'backups pgBackRest stanza %s, repository %s (%s)\n' "$BACKUP_STANZA" "$BACKUP_REPO" "$BACKUP_STATE"
+if ((!POSTGRES_ONLY)); then
+  printf 'azurite blob 127.0.0.1:%s queue 127.0.0.1:%s table 127.0.0.1:%s (ready, %s)\n' \
+    "${AZURITE_PORTS[0]}" "${AZURITE_PORTS[1]}" "${AZURITE_PORTS[2]}" "$AZURITE_STATE"
+fi
 printf 'runbook host names primary -> 127.0.0.1:%s, replica -> %s:5432 -> 127.0.0.1:%s (%s)\n' \
-  "$PG_PRIMARY_PORT" "$RUNBOOK_REPLICA_ADDR" "$PG_REPLICA_PORT" "$ALIAS_STATE"
+  "$PG_NODE1_PORT" "$RUNBOOK_REPLICA_ADDR" "$PG_REPLICA_PORT" "$ALIAS_STATE"
+[[ "$BACKUP_STATE" != WARNING* ]] || log "backups: $BACKUP_STATE"
 log "infra up in ${ELAPSED_MS} ms"

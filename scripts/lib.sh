@@ -1,15 +1,41 @@
 # shellcheck shell=bash
-# Shared helpers for scripts/infra-up.sh, scripts/infra-down.sh and scripts/test.sh.
+# shellcheck disable=SC2034 # the settings below are read by the scripts that source this file
+# Shared helpers for the scripts in scripts/ (infra-up, infra-down, test, run, bench, backup, restore, failover).
 # Sourced, never executed. Callers run with `set -euo pipefail`.
+
+export LC_ALL=C.UTF-8
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Repository root, resolved from this file's location so the scripts work from any cwd.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-INFRA_DIR="$REPO_ROOT/.infra"
+
+# Everything the scripts create for one PostgreSQL pair (data, logs, pid files, the roles file, pgBackRest's
+# configuration) lives in one directory. ORCH_INFRA_DIR moves it, so a destructive drill can run a second,
+# independent pair on other ports (ORCH_INFRA_PG_PORT / ORCH_INFRA_PG_REPLICA_PORT) without touching this one.
+if [[ -n "${ORCH_INFRA_DIR:-}" ]]; then
+  INFRA_DIR="$(realpath -m -- "$ORCH_INFRA_DIR")"
+  INFRA_DIR_IS_DEFAULT=0
+else
+  INFRA_DIR="$REPO_ROOT/.infra"
+  INFRA_DIR_IS_DEFAULT=1
+fi
+# Paths end up unquoted inside archive_command and PostgreSQL settings: keep them to plain characters.
+[[ "$INFRA_DIR" =~ ^/[A-Za-z0-9._/+-]*$ ]] ||
+  die "ORCH_INFRA_DIR=$INFRA_DIR: use an absolute path of letters, digits and . _ / + - only"
+[[ "$INFRA_DIR" != / && "$REPO_ROOT/" != "$INFRA_DIR/"* ]] ||
+  die "ORCH_INFRA_DIR=$INFRA_DIR is the repository or one of its parents; infra-down.sh --purge would delete it"
 
 # Ports can be moved (e.g. to run a second checkout side by side); tests then need matching ORCH_TEST_* values,
-# which scripts/test.sh derives from these.
-PG_PRIMARY_PORT="${ORCH_INFRA_PG_PORT:-5432}"
-PG_REPLICA_PORT="${ORCH_INFRA_PG_REPLICA_PORT:-5433}"
+# which scripts/test.sh derives from these. Each port belongs to a data directory, not to a role: pg-primary runs on
+# ORCH_INFRA_PG_PORT, pg-replica on ORCH_INFRA_PG_REPLICA_PORT, whichever of them is the primary at the moment.
+PG_NODE1=pg-primary
+PG_NODE2=pg-replica
+PG_NODE1_PORT="${ORCH_INFRA_PG_PORT:-5432}"
+PG_NODE2_PORT="${ORCH_INFRA_PG_REPLICA_PORT:-5433}"
+[[ "$PG_NODE1_PORT" =~ ^[0-9]+$ && "$PG_NODE2_PORT" =~ ^[0-9]+$ && "$PG_NODE1_PORT" != "$PG_NODE2_PORT" ]] ||
+  die "ORCH_INFRA_PG_PORT ($PG_NODE1_PORT) and ORCH_INFRA_PG_REPLICA_PORT ($PG_NODE2_PORT) must be two different port numbers"
 PG_SUPERUSER=postgres
 PG_SUPERUSER_PASSWORD=postgres
 PG_REPL_USER=replicator
@@ -19,8 +45,69 @@ PG_APP_DB=workflows
 # libpq's compiled-in default socket directory on Debian; `psql -U postgres -d workflows` without -h uses it.
 PG_DEFAULT_SOCKET_DIR=/var/run/postgresql
 
+# Which data directory is the primary now: scripts/failover.sh swaps the roles and records them here; absent means
+# the original arrangement (pg-primary is the primary). scripts/infra-down.sh --purge resets it with the rest.
+PG_ROLES_FILE="$INFRA_DIR/pg-roles"
+
+pg_node_port() {
+  case "$1" in
+    "$PG_NODE1") printf '%s\n' "$PG_NODE1_PORT" ;;
+    "$PG_NODE2") printf '%s\n' "$PG_NODE2_PORT" ;;
+    *) die "unknown PostgreSQL node '$1' (expected $PG_NODE1 or $PG_NODE2)" ;;
+  esac
+}
+pg_other_node() { if [[ "$1" == "$PG_NODE1" ]]; then printf '%s\n' "$PG_NODE2"; else printf '%s\n' "$PG_NODE1"; fi; }
+
+# Sets PG_PRIMARY_NODE / PG_STANDBY_NODE (data directory names) and PG_PRIMARY_PORT / PG_REPLICA_PORT (their ports).
+pg_load_roles() {
+  PG_PRIMARY_NODE="$PG_NODE1"
+  if [[ -f "$PG_ROLES_FILE" ]]; then
+    local v
+    v="$(sed -n 's/^primary=//p' "$PG_ROLES_FILE" | head -n1)"
+    case "$v" in
+      "$PG_NODE1" | "$PG_NODE2") PG_PRIMARY_NODE="$v" ;;
+      *) die "$PG_ROLES_FILE does not say primary=$PG_NODE1 or primary=$PG_NODE2; fix it, or run scripts/failover.sh status" ;;
+    esac
+  fi
+  PG_STANDBY_NODE="$(pg_other_node "$PG_PRIMARY_NODE")"
+  PG_PRIMARY_PORT="$(pg_node_port "$PG_PRIMARY_NODE")"
+  PG_REPLICA_PORT="$(pg_node_port "$PG_STANDBY_NODE")"
+}
+
+# Record that data directory $1 is the primary (and the other one its standby); the original arrangement needs no file.
+pg_save_roles() {
+  local primary="$1" tmp
+  if [[ "$primary" == "$PG_NODE1" ]]; then
+    rm -f "$PG_ROLES_FILE"
+  else
+    mkdir -p "$INFRA_DIR"
+    tmp="$(mktemp "$PG_ROLES_FILE.XXXXXX")"
+    printf 'primary=%s\nstandby=%s\n# Written by scripts/failover.sh: which data directory is the primary now.\n' \
+      "$primary" "$(pg_other_node "$primary")" >"$tmp"
+    mv -f "$tmp" "$PG_ROLES_FILE"
+  fi
+  pg_load_roles
+}
+pg_load_roles
+
+# pgBackRest: one stanza per pair; its repository is the runbook's path unless ORCH_BACKUP_REPO moves it. A pair in
+# its own ORCH_INFRA_DIR keeps its backups there too, since one stanza cannot hold two clusters.
+BACKUP_STANZA=llm-orchestrator
+if ((INFRA_DIR_IS_DEFAULT)); then
+  BACKUP_REPO="${ORCH_BACKUP_REPO:-/backups/llm-orchestrator}"
+else
+  BACKUP_REPO="${ORCH_BACKUP_REPO:-$INFRA_DIR/backups}"
+fi
+BACKUP_REPO="$(realpath -m -- "$BACKUP_REPO")"
+[[ "$BACKUP_REPO" =~ ^/[A-Za-z0-9._/+-]+$ && "$BACKUP_REPO" != / ]] ||
+  die "ORCH_BACKUP_REPO=$BACKUP_REPO: use an absolute path of letters, digits and . _ / + - only"
+BACKUP_RETENTION_FULL="${ORCH_BACKUP_RETENTION_FULL:-2}"
+BACKUP_RETENTION_DIFF="${ORCH_BACKUP_RETENTION_DIFF:-2}"
+[[ "$BACKUP_RETENTION_FULL" =~ ^[1-9][0-9]*$ && "$BACKUP_RETENTION_DIFF" =~ ^[1-9][0-9]*$ ]] ||
+  die "ORCH_BACKUP_RETENTION_FULL ($BACKUP_RETENTION_FULL) and ORCH_BACKUP_RETENTION_DIFF ($BACKUP_RETENTION_DIFF) must be positive integers"
+
 # The runbook's `psql -h primary` / `psql -h replica` (default port 5432, as in production): /etc/hosts names for
-# loopback addresses, the replica's reached through a socat forward from $RUNBOOK_REPLICA_ADDR:5432 to its real port.
+# loopback addresses, the replica's reached through a socat forward from $RUNBOOK_REPLICA_ADDR:5432 to the standby.
 RUNBOOK_REPLICA_ADDR=127.0.0.2
 RUNBOOK_ALIAS_PIDFILE="$INFRA_DIR/replica-alias.pid"
 RUNBOOK_ALIAS_LOG="$INFRA_DIR/replica-alias.log"
@@ -32,29 +119,33 @@ AZURITE_LOG="$INFRA_DIR/azurite.log"
 AZURITE_PIDFILE="$INFRA_DIR/azurite.pid"
 AZURITE_PORTS=("${ORCH_INFRA_AZURITE_BLOB_PORT:-10000}" "${ORCH_INFRA_AZURITE_QUEUE_PORT:-10001}" "${ORCH_INFRA_AZURITE_TABLE_PORT:-10002}")
 
-export LC_ALL=C.UTF-8
-
-log() { printf '[infra] %s\n' "$*" >&2; }
-die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
-
 # --- PostgreSQL location ----------------------------------------------------------------------------------------
 # PostgreSQL runs as the `postgres` OS user, so its data directories must be reachable by that user.
-# Default: keep everything under the repository in .infra/ (gitignored). That requires every parent directory of the
-# repository to be searchable by "others" (true for /work/... and /tmp/...). We do NOT chmod parent directories
-# (changing e.g. /root's mode would be a surprising side effect); when the repository is not reachable by `postgres`,
-# or when the path is so long that a Unix socket path inside it would exceed the 107-byte sun_path limit, the
-# PostgreSQL files go to /var/lib/llm-orchestrator/<hash of the repo path> instead, and .infra/postgres is a symlink
-# pointing there. The choice is a pure function of the repo path and its permissions, so infra-down finds the same place.
+# Default: keep everything under the infra directory (.infra/ in the repository, gitignored). That requires every
+# parent directory to be searchable by "others" (true for /work/... and /tmp/...). We do NOT chmod parent directories
+# (changing e.g. /root's mode would be a surprising side effect); when the infra directory is not reachable by
+# `postgres`, or when the path is so long that a Unix socket path inside it would exceed the 107-byte sun_path limit,
+# the PostgreSQL files go to /var/lib/llm-orchestrator/<hash> instead, and $INFRA_DIR/postgres is a symlink pointing
+# there. The choice is a pure function of the paths and their permissions, so infra-down finds the same place.
+# The socket probe uses the longer of the two ports and the lock file's name (5 bytes longer than the socket's).
 pg_base_dir() {
-  local candidate="$INFRA_DIR"
-  local probe="$candidate/pg-sock/.s.PGSQL.${PG_REPLICA_PORT}.lock"
-  if ((${#probe} <= 100)) && pg_user_can_reach "$REPO_ROOT"; then
+  local candidate="$INFRA_DIR" longest="$PG_NODE1_PORT"
+  ((${#PG_NODE2_PORT} > ${#longest})) && longest="$PG_NODE2_PORT"
+  local probe="$candidate/pg-sock/.s.PGSQL.${longest}.lock"
+  if ((${#probe} <= 100)) && pg_user_can_reach "$candidate"; then
     printf '%s\n' "$candidate"
   else
-    local h
-    h="$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
-    printf '%s\n' "/var/lib/llm-orchestrator/$h"
+    pg_fallback_base
   fi
+}
+
+# The fallback location: hashed from the repository path for the default infra directory (as before ORCH_INFRA_DIR
+# existed), from the infra directory itself otherwise, so two pairs never share one.
+pg_fallback_base() {
+  local key="$REPO_ROOT" h
+  ((INFRA_DIR_IS_DEFAULT)) || key="$INFRA_DIR"
+  h="$(printf '%s' "$key" | sha256sum | cut -c1-12)"
+  printf '%s\n' "/var/lib/llm-orchestrator/$h"
 }
 
 # True when the postgres user can search (traverse) directory $1, i.e. every parent is searchable too.
@@ -64,6 +155,7 @@ pg_user_can_reach() {
 
 pg_bin_dir() {
   local d
+  # shellcheck disable=SC2012 # Debian's version directories are plain numbers
   d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)"
   [[ -n "$d" && -x "$d/initdb" ]] || return 1
   printf '%s\n' "$d"
@@ -90,7 +182,7 @@ apt_install() {
     chmod 755 /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
     apt-get update -q >>"$apt_log" 2>&1 || true
   fi
   if ! apt-get install -y -q --no-install-recommends "$@" </dev/null >>"$apt_log" 2>&1; then

@@ -51,6 +51,13 @@ else
   AUTH_MODE="OFF (local development, loopback only): the runbook's commands work without a header; set ADMIN_TOKEN=<16+ characters> to switch it on"
 fi
 bash "$REPO_ROOT/scripts/infra-up.sh"
+# The Server's defaults are the original arrangement (primary 5432, replica 5433); after scripts/failover.sh, or
+# with moved ports, point it at the pair as it is: both hosts, and Npgsql picks whichever is the primary.
+pg_load_roles
+if [[ "$PG_PRIMARY_PORT" != 5432 || "$PG_REPLICA_PORT" != 5433 ]]; then
+  export Postgres__ConnectionString="${Postgres__ConnectionString:-Host=127.0.0.1:$PG_PRIMARY_PORT,127.0.0.1:$PG_REPLICA_PORT;Target Session Attributes=primary;Database=$PG_APP_DB;Username=postgres;Password=postgres}"
+  export Postgres__ReplicaConnectionString="${Postgres__ReplicaConnectionString:-Host=127.0.0.1;Port=$PG_REPLICA_PORT;Database=$PG_APP_DB;Username=postgres;Password=postgres}"
+fi
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 

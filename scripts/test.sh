@@ -16,7 +16,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Connection settings read by the tests; the defaults match scripts/infra-up.sh.
+if [[ "${ORCH_TEST_SKIP_INFRA:-0}" != 1 ]]; then
+  bash "$REPO_ROOT/scripts/infra-up.sh"
+  pg_load_roles # the primary may be on the replica's port after scripts/failover.sh
+fi
+
+# Connection settings read by the tests; the defaults match scripts/infra-up.sh (whichever node is the primary now).
 export ORCH_TEST_POSTGRES="${ORCH_TEST_POSTGRES:-Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Username=postgres;Password=postgres;Database=postgres}"
 export ORCH_TEST_POSTGRES_REPLICA="${ORCH_TEST_POSTGRES_REPLICA:-Host=127.0.0.1;Port=$PG_REPLICA_PORT;Username=postgres;Password=postgres;Database=postgres}"
 if [[ "${AZURITE_PORTS[*]}" == "10000 10001 10002" ]]; then
@@ -24,10 +29,6 @@ if [[ "${AZURITE_PORTS[*]}" == "10000 10001 10002" ]]; then
 else
   # Azurite's well-known development account, on the moved ports.
   export ORCH_TEST_AZURITE="${ORCH_TEST_AZURITE:-DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:${AZURITE_PORTS[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:${AZURITE_PORTS[1]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:${AZURITE_PORTS[2]}/devstoreaccount1;}"
-fi
-
-if [[ "${ORCH_TEST_SKIP_INFRA:-0}" != 1 ]]; then
-  bash "$REPO_ROOT/scripts/infra-up.sh"
 fi
 
 # The metrics tests check a live /metrics with `promtool check metrics` (Debian package prometheus).
