@@ -10,11 +10,12 @@ namespace Orchestrator.Server.Tests.Drills;
 public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Scenario", "app-crash")]
     public async Task Killing_the_server_in_a_step_and_restarting_it_loses_no_completed_step()
     {
         var rto = TimeSpan.FromSeconds(30);
         var database = await cluster.NewDatabaseAsync("drill_appcrash");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
 
@@ -33,11 +34,12 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Scenario", "db-crash")]
     public async Task Killing_the_postmaster_and_restarting_it_runs_crash_recovery_and_loses_no_committed_step()
     {
         var rto = TimeSpan.FromMinutes(2);
         var database = await cluster.NewDatabaseAsync("drill_dbcrash");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
 

@@ -16,11 +16,12 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
     public static TheoryData<int> Outages => DrillCluster.Long ? new() { 40, 90 } : new() { 40 };
 
     [Theory]
+    [Trait("Scenario", "db-connection-loss")]
     [MemberData(nameof(Outages))]
     public async Task The_primary_stopped_for_a_while_delays_every_run_and_loses_nothing(int seconds)
     {
         var database = await cluster.NewDatabaseAsync("drill_dbloss");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
 
@@ -40,10 +41,11 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
     }
 
     [Fact]
+    [Trait("Scenario", "db-connection-loss")]
     public async Task Every_application_connection_killed_delays_nothing_for_long_and_loses_nothing()
     {
         var database = await cluster.NewDatabaseAsync("drill_terminate");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
 

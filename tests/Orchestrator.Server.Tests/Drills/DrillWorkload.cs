@@ -95,9 +95,9 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     }
 
     /// <summary>The steps completed now (taken when the fault is injected).</summary>
-    public async Task<HashSet<(string Run, string Step)>> CompletedStepsAsync()
+    public async Task<HashSet<(string Run, string Step)>> CompletedStepsAsync(string? database = null)
     {
-        await using var connection = await OpenAsync(Database);
+        await using var connection = await OpenAsync(database ?? Database);
         await using var command = new NpgsqlCommand("SELECT run_id, step_id FROM workflow_steps WHERE status = 'Completed'", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var steps = new HashSet<(string, string)>();
@@ -128,7 +128,7 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     /// completed beyond <paramref name="baseline"/>, and when every run had completed. Database errors while it polls
     /// (the database may still be coming back) count as "not yet".
     /// </summary>
-    public async Task<(TimeSpan? FirstProgress, TimeSpan? AllCompleted)> MeasureRecoveryAsync(DateTimeOffset from, int baseline, TimeSpan timeout)
+    public async Task<(TimeSpan? FirstProgress, TimeSpan? AllCompleted)> MeasureRecoveryAsync(DateTimeOffset from, int baseline, TimeSpan timeout, string? database = null)
     {
         TimeSpan? first = null;
         var deadline = from + timeout;
@@ -136,7 +136,7 @@ public sealed partial class DrillWorkload : IAsyncDisposable
         {
             try
             {
-                var (steps, runs, failed) = await CountsAsync();
+                var (steps, runs, failed) = await CountsAsync(database);
                 var now = DateTimeOffset.UtcNow - from;
                 if (first is null && steps > baseline)
                 {
@@ -179,9 +179,9 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     }
 
     /// <summary>Run id → the drill's run label (r00…r19), from the stored inputs.</summary>
-    public async Task<Dictionary<string, string>> RunLabelsAsync()
+    public async Task<Dictionary<string, string>> RunLabelsAsync(string? database = null)
     {
-        await using var connection = await OpenAsync(Database);
+        await using var connection = await OpenAsync(database ?? Database);
         await using var command = new NpgsqlCommand("SELECT id, input->>'run' FROM workflow_states", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var labels = new Dictionary<string, string>();
@@ -197,9 +197,9 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     /// What every drill asserts at the end: every run Completed in PostgreSQL and in its durable status, each with its
     /// three steps recorded once and completed, and no run Failed.
     /// </summary>
-    public async Task AssertAllCompletedAndAgreeingAsync()
+    public async Task AssertAllCompletedAndAgreeingAsync(string? database = null)
     {
-        await using (var connection = await OpenAsync(Database))
+        await using (var connection = await OpenAsync(database ?? Database))
         {
             await using var command = new NpgsqlCommand(
                 """

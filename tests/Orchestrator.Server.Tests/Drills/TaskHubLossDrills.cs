@@ -15,10 +15,11 @@ public sealed class TaskHubLossDrills(DrillCluster cluster, ITestOutputHelper ou
     private static readonly TimeSpan Rto = TimeSpan.FromMinutes(2);
 
     [Fact]
+    [Trait("Scenario", "taskhub-loss")]
     public async Task Wiping_the_task_hub_storage_loses_no_completed_step()
     {
         var database = await cluster.NewDatabaseAsync("drill_taskhub");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), cluster.ForApplication(database));
+        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
 
