@@ -173,6 +173,21 @@ IFS='|' read -r RESTORED_TO RESTORED_LSN TIMELINE < <(psql_at "$PPORT" -d postgr
 STOP_LINE="$(tail -n +"$LOG_FROM" "$LOGFILE" | grep -oE 'recovery stopping (before|after) [^,]*(, time .*)?' | tail -n1 || true)"
 rm -f "$BR_STAMP" # the next infra-up.sh checks archiving on the new timeline again
 
+# Tell the orchestrator its database went back in time: every database holding its schema gets a
+# `database_restored` setting, and the reconciler of each task hub restarts the runs the restored database shows as
+# unfinished from the steps it recorded (their orchestrations are ahead of it).
+MARKED=""
+WHAT_SQL="$(printf '%s' "$WHAT" | sed "s/'/''/g")"
+while IFS= read -r db; do
+  [[ -n "$db" ]] || continue
+  if [[ "$(psql_at "$PPORT" -d "$db" -c "SELECT to_regclass('public.settings') IS NOT NULL AND to_regclass('public.workflow_states') IS NOT NULL" 2>/dev/null)" == t ]]; then
+    psql_at "$PPORT" -d "$db" -c "INSERT INTO settings (key, value, updated_by)
+        VALUES ('database_restored', jsonb_build_object('at', now()::text, 'to', '$WHAT_SQL'), 'scripts/restore.sh')
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now(), updated_by = EXCLUDED.updated_by" >/dev/null
+    MARKED+="${MARKED:+, }$db"
+  fi
+done < <(psql_at "$PPORT" -d postgres -c "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
+
 # --- 4. a new standby -----------------------------------------------------------------------------------------------
 STANDBY_NS="$(date +%s%N)"
 rebuild_standby "$PRIMARY" "$STANDBY" basebackup
@@ -183,6 +198,11 @@ printf 'restored       %s (port %s) from backup set %s, %s\n' "$PDIR" "$PPORT" "
 printf 'restored to    %s (last transaction replayed: %s; LSN %s; new timeline %s)\n' \
   "$WHAT" "$RESTORED_TO" "$RESTORED_LSN" "$TIMELINE"
 [[ -z "$STOP_LINE" ]] || printf 'recovery       %s\n' "$STOP_LINE"
+if [[ -n "$MARKED" ]]; then
+  printf 'orchestrator   marked restored: %s (unfinished runs resume from their recorded steps)\n' "$MARKED"
+else
+  printf 'orchestrator   no orchestrator database found\n'
+fi
 printf 'standby        %s (port %s) rebuilt with %s, streaming\n' "$(pg_node_dir "$STANDBY")" "$(pg_node_port "$STANDBY")" "$STANDBY_METHOD"
 printf 'elapsed        %s s (restore %s s, recovery %s s, standby %s s)\n' \
   "$(secs_since "$START_NS")" "$RESTORE_S" "$RECOVER_S" "$STANDBY_S"

@@ -110,4 +110,7 @@ internal static partial class Log
 
     [LoggerMessage(5104, LogLevel.Warning, "Reconciler pass failed ({Error}: {Message}); the next pass tries again")]
     public static partial void ReconcileFailed(ILogger logger, string error, string message);
+
+    [LoggerMessage(5105, LogLevel.Warning, "The database was restored (scripts/restore.sh, at {RestoredAt}); restarting its {Count} unfinished runs from their recorded steps")]
+    public static partial void RestoreResync(ILogger logger, string restoredAt, int count);
 }

@@ -165,4 +165,24 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         return new MaintenanceState(enabled, since, reason, by);
     }
+
+    /// <summary>
+    /// When <c>scripts/restore.sh</c> has marked the database restored (the <c>database_restored</c> setting) since
+    /// <paramref name="taskHub"/> last caught up with a restore, records that it is catching up now and returns the
+    /// restore's time; otherwise null. Only one instance of a task hub gets a given restore.
+    /// </summary>
+    public async Task<string?> ClaimRestoreResyncAsync(string taskHub, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO settings (key, value, updated_by)
+            SELECT 'restore_resynced:' || @hub, jsonb_build_object('at', value->>'at'), 'reconciler'
+              FROM settings WHERE key = 'database_restored'
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+             WHERE settings.value->>'at' IS DISTINCT FROM EXCLUDED.value->>'at'
+            RETURNING value->>'at'
+            """);
+        command.Parameters.AddWithValue("hub", taskHub);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
 }

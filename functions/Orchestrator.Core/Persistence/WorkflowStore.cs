@@ -414,4 +414,24 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
         return runs;
     }
+
+    /// <summary>Every unfinished run of <paramref name="taskHub"/> (after a database restore all of them are looked at).</summary>
+    public async Task<IReadOnlyList<UnfinishedRun>> ListUnfinishedRunsAsync(string taskHub, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, status, definition::text, input::text, retry_of FROM workflow_states
+             WHERE task_hub = @hub AND status IN ('Pending', 'Running')
+             ORDER BY created_at
+            """);
+        command.Parameters.AddWithValue("hub", taskHub);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var runs = new List<UnfinishedRun>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(new UnfinishedRun(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+
+        return runs;
+    }
 }

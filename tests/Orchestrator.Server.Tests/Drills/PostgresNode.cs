@@ -15,6 +15,9 @@ public sealed class PostgresNode(string dataDirectory, int port, string logFile)
     /// <summary>A fast shutdown: every connection is closed, as when the database is stopped for maintenance.</summary>
     public Task StopAsync() => PgCtlAsync($"-D {DataDirectory} -w -t 60 -m fast stop");
 
+    /// <summary>An immediate shutdown (no checkpoint): what is left of the data directory is as after a crash.</summary>
+    public Task StopImmediatelyAsync() => PgCtlAsync($"-D {DataDirectory} -w -t 60 -m immediate stop");
+
     public Task StartAsync() => PgCtlAsync($"-D {DataDirectory} -l {logFile} -o \"-p {Port}\" -w -t 120 start");
 
     /// <summary>SIGKILL of the postmaster: the server crashes and the next start runs crash recovery.</summary>
