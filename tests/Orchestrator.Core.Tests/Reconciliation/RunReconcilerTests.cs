@@ -71,6 +71,19 @@ public sealed class RunReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_whose_orchestration_completed_without_a_result_is_failed_saying_so()
+    {
+        await InsertAsync("empty", RunStatus.Running);
+        client.AddInstance("empty", OrchestrationRuntimeStatus.Completed);
+
+        var report = await Reconciler().ReconcileAsync(client.Object, default);
+
+        Assert.Equal(new ReconcileReport(Checked: 1, Resumed: 0, Repaired: 1), report);
+        var run = (await store.GetRunAsync("empty", default))!;
+        Assert.Equal((RunStatus.Failed, "the orchestration completed without a result"), (run.Status, run.Error));
+    }
+
+    [Fact]
     public async Task A_run_whose_orchestration_failed_is_failed_with_the_failure_message()
     {
         await InsertAsync("broken", RunStatus.Running);
