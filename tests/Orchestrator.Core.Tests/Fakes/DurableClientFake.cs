@@ -1,10 +1,14 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
 using Moq;
 
 namespace Orchestrator.Core.Tests.Fakes;
 
-/// <summary>A mocked <see cref="DurableTaskClient"/> that records scheduled and terminated instances.</summary>
+/// <summary>
+/// A mocked <see cref="DurableTaskClient"/> of the task hub "hub" that records scheduled and terminated instances and
+/// answers status queries from <see cref="Instances"/>.
+/// </summary>
 public sealed class DurableClientFake
 {
     private readonly Mock<DurableTaskClient> mock = new("hub");
@@ -28,7 +32,19 @@ public sealed class DurableClientFake
                 Terminated.Add(id);
                 return Task.CompletedTask;
             });
+        mock.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .Returns((string id, bool _, CancellationToken _) =>
+            {
+                Queried.Add(id);
+                return Task.FromResult(Instances.GetValueOrDefault(id));
+            });
     }
+
+    /// <summary>Orchestration instances the task hub knows, by instance id; any other id is missing.</summary>
+    public Dictionary<string, OrchestrationMetadata> Instances { get; } = [];
+
+    /// <summary>Instance ids whose status was asked for, in order.</summary>
+    public List<string> Queried { get; } = [];
 
     public bool FailScheduling { get; set; }
 
@@ -37,4 +53,14 @@ public sealed class DurableClientFake
     public List<string> Terminated { get; } = [];
 
     public DurableTaskClient Object => mock.Object;
+
+    /// <summary>Adds an instance as the client returns it with inputs and outputs: <paramref name="output"/> serialized.</summary>
+    public void AddInstance(string id, OrchestrationRuntimeStatus status, object? output = null, TaskFailureDetails? failure = null) =>
+        Instances[id] = new OrchestrationMetadata(Orchestrator.Core.Workflows.WorkflowTaskNames.Orchestrator, id)
+        {
+            RuntimeStatus = status,
+            SerializedOutput = output is null ? null : JsonDataConverter.Default.Serialize(output),
+            FailureDetails = failure,
+            DataConverter = JsonDataConverter.Default,
+        };
 }

@@ -13,10 +13,12 @@ public sealed class OrchestrationContextFake
 {
     private readonly Mock<TaskOrchestrationContext> mock = new() { CallBase = true };
     private readonly List<(string Name, object? Input, TaskOptions? Options)> calls = [];
+    private readonly DateTime now;
 
     public OrchestrationContextFake(DateTime? now = null)
     {
-        mock.SetupGet(c => c.CurrentUtcDateTime).Returns(now ?? new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        this.now = now ?? new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        mock.SetupGet(c => c.CurrentUtcDateTime).Returns(this.now);
         mock.SetupGet(c => c.InstanceId).Returns("run-1");
         mock.SetupGet(c => c.IsReplaying).Returns(false);
         mock.Setup(c => c.GetInput<WorkflowRunInput>()).Returns(() => Input);
@@ -81,6 +83,9 @@ public sealed class OrchestrationContextFake
     public TaskOrchestrationContext Object => mock.Object;
 
     public IReadOnlyList<(string Name, object? Input, TaskOptions? Options)> Calls => calls;
+
+    /// <summary>How far ahead of the (fixed) current time each durable timer was set, in order.</summary>
+    public IEnumerable<TimeSpan> TimerDelays => calls.Where(c => c.Name == "timer").Select(c => (DateTime)c.Input! - now);
 
     public IEnumerable<LlmStepRequest> StepRequests => calls.Where(c => c.Name == WorkflowTaskNames.RunLlmStep).Select(c => (LlmStepRequest)c.Input!);
 

@@ -89,12 +89,15 @@ public sealed class WorkflowOrchestratorTests
 
         await new WorkflowOrchestrator().RunAsync(context.Object, new WorkflowRunInput("run-1", definition, "{}", null));
 
-        var policies = context.Calls.Where(c => c.Name == WorkflowTaskNames.RunLlmStep).Select(c => c.Options!.Retry!.Policy!).ToList();
-        Assert.Equal(5, policies[0].MaxNumberOfAttempts);
-        Assert.Equal(TimeSpan.FromSeconds(3), policies[0].FirstRetryInterval);
-        Assert.Equal(1.5, policies[0].BackoffCoefficient);
-        Assert.Equal(TimeSpan.FromSeconds(20), policies[0].MaxRetryInterval);
-        Assert.Equal(2, policies[1].MaxNumberOfAttempts);
+        var steps = context.Calls.Where(c => c.Name == WorkflowTaskNames.RunLlmStep).Select(c => c.Options!).ToList();
+        // Step a follows the defaults: five attempts, 3 s then ×1.5, at most 20 s apart.
+        Assert.Equal((true, TimeSpan.FromSeconds(3)), await RetryAsync(steps[0], 1, typeof(InvalidOperationException)));
+        Assert.Equal((true, TimeSpan.FromSeconds(6.75)), await RetryAsync(steps[0], 3, typeof(InvalidOperationException)));
+        Assert.Equal((false, (TimeSpan?)null), await RetryAsync(steps[0], 5, typeof(InvalidOperationException)));
+        // Step b's own policy replaces the defaults: two attempts, the built-in first interval of 2 s.
+        Assert.Equal((true, TimeSpan.FromSeconds(2)), await RetryAsync(steps[1], 1, typeof(InvalidOperationException)));
+        Assert.Equal((false, (TimeSpan?)null), await RetryAsync(steps[1], 2, typeof(InvalidOperationException)));
+        Assert.Equal((false, (TimeSpan?)null), await RetryAsync(steps[0], 1, typeof(LlmRequestRejectedException)));
 
         Assert.False(StepFailures.IsRetryable(new TaskFailureDetails(typeof(LlmRequestRejectedException).FullName!, "400", null, null, null)));
         Assert.False(StepFailures.IsRetryable(new TaskFailureDetails(typeof(RunNotActiveException).FullName!, "cancelled", null, null, null)));
@@ -112,5 +115,14 @@ public sealed class WorkflowOrchestratorTests
         await new WorkflowOrchestrator().RunAsync(replay.Object, input);
 
         Assert.Equal(first.StepRequests.Select(r => r.Prompt), replay.StepRequests.Select(r => r.Prompt));
+    }
+
+    /// <summary>What a step's retry handler decides after a failed attempt, and the durable pause it takes first.</summary>
+    private static async Task<(bool Retried, TimeSpan? After)> RetryAsync(TaskOptions options, int failedAttempt, Type error)
+    {
+        var timers = new OrchestrationContextFake { TimersFire = true };
+        var failure = new TaskFailureDetails(error.FullName!, "failed", null, null, null);
+        var retried = await options.Retry!.Handler!(new RetryContext(timers.Object, failedAttempt, failure, TimeSpan.FromSeconds(30), CancellationToken.None));
+        return (retried, timers.TimerDelays.Cast<TimeSpan?>().SingleOrDefault());
     }
 }
