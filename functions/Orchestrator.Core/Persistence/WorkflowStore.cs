@@ -140,16 +140,17 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
     /// Marks a step Running (attempt + 1 when it ran before) unless it already completed or its run is over.
     /// Also moves the run from Pending to Running.
     /// </summary>
-    public async Task<StepClaim> ClaimStepAsync(string runId, string stepId, int iteration, string stepType, CancellationToken cancellationToken)
+    public async Task<StepClaim> ClaimStepAsync(string runId, string stepId, int iteration, string stepType, CancellationToken cancellationToken, string? restoreEpoch = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var run = new NpgsqlCommand("SELECT status FROM workflow_states WHERE id = @id FOR UPDATE", connection, transaction))
+        await using (var run = new NpgsqlCommand($"SELECT CASE WHEN {RestoreFence.Matches} THEN status ELSE '{RestoreFence.Superseded}' END FROM workflow_states WHERE id = @id FOR UPDATE", connection, transaction))
         {
             run.Parameters.AddWithValue("id", runId);
+            run.Parameters.AddNullable("epoch", NpgsqlDbType.Text, restoreEpoch);
             var status = (string?)await run.ExecuteScalarAsync(cancellationToken);
-            if (status is null or Workflows.RunStatus.Cancelled or Workflows.RunStatus.Completed or Workflows.RunStatus.Failed)
+            if (status is null or Workflows.RunStatus.Cancelled or Workflows.RunStatus.Completed or Workflows.RunStatus.Failed or RestoreFence.Superseded)
             {
                 await transaction.CommitAsync(cancellationToken);
                 return new StepClaim(StepClaimKind.RunFinished, null, status);
@@ -247,15 +248,17 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Moves a run to a terminal state unless it is already in one (a cancel is never overwritten).</summary>
-    public async Task<bool> FinishRunAsync(string id, string status, string? outputJson, string? error, CancellationToken cancellationToken)
+    /// <remarks>With a <paramref name="fence"/> (the run's own orchestration) nothing changes after a restore the orchestration predates.</remarks>
+    public async Task<bool> FinishRunAsync(string id, string status, string? outputJson, string? error, CancellationToken cancellationToken, RestoreFence? fence = null)
     {
         await using var command = dataSource.CreateCommand(
-            """
+            $"""
             UPDATE workflow_states
                SET status = @status, output = @output::jsonb, error = @error, completed_at = now(), updated_at = now(),
                    last_checkpoint = now()
-             WHERE id = @id AND status NOT IN ('Completed', 'Failed', 'Cancelled')
+             WHERE id = @id AND status NOT IN ('Completed', 'Failed', 'Cancelled'){(fence is null ? "" : " AND " + RestoreFence.Matches)}
             """);
+        command.Parameters.AddNullable("epoch", NpgsqlDbType.Text, fence?.RestoreEpoch);
         command.Parameters.AddWithValue("status", status);
         command.Parameters.AddNullable("output", NpgsqlDbType.Text, outputJson);
         command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
@@ -309,6 +312,15 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var fence = new NpgsqlCommand($"SELECT {RestoreFence.Matches}", connection, transaction))
+        {
+            fence.Parameters.AddNullable("epoch", NpgsqlDbType.Text, step.RestoreEpoch);
+            if (await fence.ExecuteScalarAsync(cancellationToken) is false)
+            {
+                throw new Workflows.RunNotActiveException($"run {step.RunId} was restarted after a database restore; this orchestration is superseded");
+            }
+        }
+
         Workflows.RecordStepResult result;
         await using (var upsert = new NpgsqlCommand(
             """
@@ -433,5 +445,12 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         }
 
         return runs;
+    }
+
+    /// <summary>The restore the database last went through (<c>scripts/restore.sh</c>), or null: what a run started now carries.</summary>
+    public async Task<string?> GetRestoreEpochAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT value->>'at' FROM settings WHERE key = 'database_restored'");
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 }

@@ -108,12 +108,16 @@ public sealed class RunReconciler(
         }
     }
 
-    private Task<string> RestartAsync(DurableTaskClient client, UnfinishedRun run, CancellationToken cancellationToken) =>
-        client.ScheduleNewOrchestrationInstanceAsync(
+    /// <summary>Starts the run's orchestration again under its id, fenced by the restore the database last went through.</summary>
+    private async Task RestartAsync(DurableTaskClient client, UnfinishedRun run, CancellationToken cancellationToken)
+    {
+        var restoreEpoch = await store.GetRestoreEpochAsync(cancellationToken);
+        await client.ScheduleNewOrchestrationInstanceAsync(
             WorkflowTaskNames.Orchestrator,
-            new WorkflowRunInput(run.Id, run.DefinitionJson, run.InputJson, run.RetryOf, runs.Outage),
+            new WorkflowRunInput(run.Id, run.DefinitionJson, run.InputJson, run.RetryOf, runs.Outage, restoreEpoch),
             new StartOrchestrationOptions(InstanceId: run.Id),
             cancellationToken);
+    }
 
     private static (string? Status, string? Output, string? Error) Outcome(OrchestrationMetadata instance)
     {

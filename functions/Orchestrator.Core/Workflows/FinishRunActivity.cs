@@ -14,7 +14,7 @@ public sealed class FinishRunActivity(WorkflowStore store, DatabaseRetry databas
     {
         using var scope = StepDiagnostics.Run(logger, input.RunId);
         var changed = await database.ExecuteAsync(
-            "recording a run's end", token => store.FinishRunAsync(input.RunId, input.Status, input.OutputJson, input.Error, token), cancellationToken);
+            "recording a run's end", token => store.FinishRunAsync(input.RunId, input.Status, input.OutputJson, input.Error, token, new RestoreFence(input.RestoreEpoch)), cancellationToken);
         Log.RunFinished(logger, input.RunId, input.Status, changed);
         return changed;
     }

@@ -12,4 +12,5 @@ public sealed record LlmStepRequest(
     double? Temperature,
     string? OutputSchemaJson = null,
     int? MaxRepairs = null,
-    string? Provider = null);
+    string? Provider = null,
+    string? RestoreEpoch = null);

@@ -10,4 +10,5 @@ public sealed record RecordStepRequest(
     string? OutputJson,
     string? Error,
     string? WaitEvent = null,
-    DateTime? WaitUntil = null);
+    DateTime? WaitUntil = null,
+    string? RestoreEpoch = null);

@@ -24,7 +24,7 @@ public sealed class RunLlmStepActivity(
     {
         using var scope = StepDiagnostics.Step(logger, input.RunId, input.StepId, input.Iteration);
         var claim = await database.ExecuteAsync(
-            "claiming a step", token => store.ClaimStepAsync(input.RunId, input.StepId, input.Iteration, Definitions.StepTypes.Llm, token), cancellationToken);
+            "claiming a step", token => store.ClaimStepAsync(input.RunId, input.StepId, input.Iteration, Definitions.StepTypes.Llm, token, input.RestoreEpoch), cancellationToken);
         switch (claim.Kind)
         {
             case StepClaimKind.AlreadyCompleted:

@@ -30,19 +30,19 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
                 ? lastOutput?.DeepClone()
                 : Render(() => OutputTemplates.Render(definition.Output, Model(Scope.TopLevel)), "(output)");
             var outputJson = output?.ToJsonString() ?? "null";
-            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Completed, outputJson, null));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Completed, outputJson, null, input.RestoreEpoch));
             return new WorkflowRunResult(input.RunId, RunStatus.Completed, outputJson);
         }
         catch (StepFailedException ex)
         {
-            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, ex.Message));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, ex.Message, input.RestoreEpoch));
             throw new WorkflowFailedException(ex.Message);
         }
         catch (Exception ex) when (ex is not WorkflowFailedException)
         {
             // A defect must not leave the run 'Running' in Postgres forever: record it, then fail the orchestration.
             var reason = $"internal error: {ex.GetType().Name}: {ex.Message}";
-            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, reason));
+            await FinishAsync(new FinishRunRequest(input.RunId, RunStatus.Failed, null, reason, input.RestoreEpoch));
             throw;
         }
     }
@@ -112,7 +112,8 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             llm.Temperature ?? definition.Defaults?.Temperature,
             llm.Output?.Schema.ToJsonString(),
             llm.Output?.MaxRepairs,
-            llm.Provider ?? definition.Defaults?.Provider);
+            llm.Provider ?? definition.Defaults?.Provider,
+            input.RestoreEpoch);
 
         StepResult result;
         try
@@ -319,7 +320,7 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
     private Task<RecordStepResult> RecordAsync(string stepId, int iteration, string type, string status, string? outputJson, string? error, string? waitEvent = null, DateTime? waitUntil = null) =>
         context.CallActivityAsync<RecordStepResult>(
             WorkflowTaskNames.RecordStep,
-            new RecordStepRequest(input.RunId, stepId, iteration, type, status, outputJson, error, waitEvent, waitUntil),
+            new RecordStepRequest(input.RunId, stepId, iteration, type, status, outputJson, error, waitEvent, waitUntil, input.RestoreEpoch),
             OutageRetries.ForRecording(outage));
 
     private TaskOptions RetryOptions(StepDefinition step)

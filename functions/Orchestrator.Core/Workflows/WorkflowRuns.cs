@@ -110,9 +110,10 @@ public sealed class WorkflowRuns(
                 await store.CopyCompletedStepsAsync(run.RetryOf, id, cancellationToken);
             }
 
+            var restoreEpoch = await store.GetRestoreEpochAsync(cancellationToken);
             await client.ScheduleNewOrchestrationInstanceAsync(
                 WorkflowTaskNames.Orchestrator,
-                new WorkflowRunInput(id, run.DefinitionJson, run.InputJson, run.RetryOf, Outage),
+                new WorkflowRunInput(id, run.DefinitionJson, run.InputJson, run.RetryOf, Outage, restoreEpoch),
                 new StartOrchestrationOptions(InstanceId: id),
                 cancellationToken);
         }
