@@ -76,4 +76,31 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
         Assert.Equal(("1", true), (second.OutputJson, second.AlreadyFinished));
         Assert.Equal((StepStatus.Completed, true), (waiting.Status, waiting.AlreadyFinished));
     }
+
+    [Fact]
+    public async Task After_a_restore_only_an_orchestration_started_after_it_may_claim_record_or_finish()
+    {
+        await using (var mark = database.DataSource.CreateCommand(
+            "INSERT INTO settings (key, value) VALUES ('database_restored', jsonb_build_object('at', '2026-12-01 10:00:00+00'))"))
+        {
+            await mark.ExecuteNonQueryAsync();
+        }
+
+        var epoch = await store.GetRestoreEpochAsync(default);
+        var staleClaim = await store.ClaimStepAsync("r1", "a", 0, "llm", default, restoreEpoch: null);
+        var staleRecord = await Assert.ThrowsAsync<RunNotActiveException>(() =>
+            store.RecordStepAsync(new RecordStepRequest("r1", "t", 0, "transform", StepStatus.Completed, "1", null), default));
+        var staleFinish = await store.FinishRunAsync("r1", RunStatus.Completed, "\"stale\"", null, default, new RestoreFence(null));
+
+        Assert.Equal("2026-12-01 10:00:00+00", epoch);
+        Assert.Equal((StepClaimKind.RunFinished, RestoreFence.Superseded), (staleClaim.Kind, staleClaim.RunStatus));
+        Assert.Contains("superseded", staleRecord.Message, StringComparison.Ordinal);
+        Assert.False(staleFinish);
+        Assert.Empty(await store.GetStepsAsync("r1", default));
+
+        Assert.Equal(StepClaimKind.Claimed, (await store.ClaimStepAsync("r1", "a", 0, "llm", default, epoch)).Kind);
+        Assert.False((await store.RecordStepAsync(new RecordStepRequest("r1", "t", 0, "transform", StepStatus.Completed, "1", null, RestoreEpoch: epoch), default)).AlreadyFinished);
+        Assert.True(await store.FinishRunAsync("r1", RunStatus.Completed, "\"fresh\"", null, default, new RestoreFence(epoch)));
+        Assert.Equal(RunStatus.Completed, (await store.GetRunAsync("r1", default))!.Status);
+    }
 }
