@@ -10,7 +10,7 @@
 # Each drill starts its own Server, puts 20 three-step runs in flight against a fake LLM (1 s per call), injects the
 # fault, and asserts that no run fails because of it, no completed step is bought again, every step is recorded once
 # and PostgreSQL agrees with the durable status at the end. The database drills run on a PostgreSQL primary + replica
-# of their own (.infra/drill, ports 5442/5443), never on the one the other tests use. The same drills run in
+# of their own (.infra/drill, ports 5452/5453), never on the one the other tests use. The same drills run in
 # scripts/test.sh.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

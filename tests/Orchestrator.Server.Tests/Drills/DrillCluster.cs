@@ -7,13 +7,13 @@ namespace Orchestrator.Server.Tests.Drills;
 
 /// <summary>
 /// The drills' own PostgreSQL primary and streaming replica, brought up by the project's scripts in a directory and
-/// on ports of their own (.infra/drill, 5442/5443), so a drill may stop, crash, promote or restore them without
+/// on ports of their own (.infra/drill, 5452/5453), so a drill may stop, crash, promote or restore them without
 /// touching the cluster the rest of the suite uses. Failover, backup and restore go through the operator's scripts.
 /// </summary>
 public sealed partial class DrillCluster : IAsyncLifetime
 {
-    private const int Port1 = 5442;
-    private const int Port2 = 5443;
+    private const int Port1 = 5452;
+    private const int Port2 = 5453;
 
     /// <summary>ORCH_DRILL_LONG=1 adds the long variants (a 90 s outage).</summary>
     public static bool Long => Environment.GetEnvironmentVariable("ORCH_DRILL_LONG") == "1";
