@@ -47,3 +47,7 @@ if ((rc != 0)); then
   die "a drill failed (full output: $INFRA_DIR/drill-test.log; each drill's Server log: $INFRA_DIR/drill-logs/)"
 fi
 [[ -s "$report" ]] || die "no drill ran for: $*"
+# The tests assert that nothing is lost; meeting the runbook's RTO is judged here, from the measured figures.
+if grep -q '| FAIL$' "$report"; then
+  die "a drill missed the runbook's target (the lines marked FAIL above)"
+fi

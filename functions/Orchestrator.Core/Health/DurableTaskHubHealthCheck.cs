@@ -12,7 +12,8 @@ public sealed class DurableTaskHubHealthCheck(DurableTaskClient client) : IHealt
     {
         try
         {
-            await client.GetInstanceAsync(ProbeInstance, cancellationToken);
+            // The storage client may not observe the token while its network is partitioned; the check must still answer.
+            await client.GetInstanceAsync(ProbeInstance, cancellationToken).WaitAsync(cancellationToken);
             return HealthCheckResult.Healthy($"task hub '{client.Name}' reachable");
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

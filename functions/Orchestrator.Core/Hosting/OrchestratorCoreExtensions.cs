@@ -82,14 +82,16 @@ public static class OrchestratorCoreExtensions
         services.AddHealthChecks()
             .Add(new HealthCheckRegistration(
                 "postgres",
-                sp => new NpgSqlHealthCheck(new NpgSqlHealthCheckOptions(sp.GetRequiredService<NpgsqlDataSource>())
-                {
-                    CommandText = "SELECT pg_is_in_recovery()",
-                    // Connected, but to a server in recovery: every write would fail.
-                    HealthCheckResultBuilder = inRecovery => inRecovery is true
-                        ? HealthCheckResult.Unhealthy("connected to a server in recovery (a replica): writes would fail")
-                        : HealthCheckResult.Healthy("primary reachable"),
-                }),
+                sp => new TimeLimitedHealthCheck(
+                    new NpgSqlHealthCheck(new NpgSqlHealthCheckOptions(sp.GetRequiredService<NpgsqlDataSource>())
+                    {
+                        CommandText = "SELECT pg_is_in_recovery()",
+                        // Connected, but to a server in recovery: every write would fail.
+                        HealthCheckResultBuilder = inRecovery => inRecovery is true
+                            ? HealthCheckResult.Unhealthy("connected to a server in recovery (a replica): writes would fail")
+                            : HealthCheckResult.Healthy("primary reachable"),
+                    }),
+                    HealthCheckTimeout),
                 HealthStatus.Unhealthy,
                 [HealthTags.Ready],
                 HealthCheckTimeout))

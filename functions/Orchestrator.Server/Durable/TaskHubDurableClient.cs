@@ -51,7 +51,7 @@ public sealed class TaskHubDurableClient : DurableTaskClient
 
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
-        var state = await client.GetOrchestrationStateAsync(instanceId);
+        var state = await client.GetOrchestrationStateAsync(instanceId).WaitAsync(cancellation);
         return state is null ? null : ToMetadata(state, getInputsAndOutputs);
     }
 

@@ -30,7 +30,7 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
     }
 
     [Fact]
@@ -56,6 +56,6 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
     }
 }

@@ -37,7 +37,7 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line + "\n" + drill.Server.Output);
+        result.AssertRecovered();
     }
 
     [Fact]
@@ -65,6 +65,6 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line + "\n" + drill.Server.Output);
+        result.AssertRecovered();
     }
 }

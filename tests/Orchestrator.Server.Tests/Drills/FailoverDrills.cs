@@ -45,7 +45,7 @@ public sealed class FailoverDrills(DrillCluster cluster, ITestOutputHelper outpu
 
         Assert.Equal(serverProcess, drill.Server.ProcessId);
         await drill.AssertAllCompletedAndAgreeingAsync(direct);
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
 
         output.WriteLine(await DrillCluster.ScriptAsync("failover.sh", "rebuild"));
         await cluster.RefreshAsync();

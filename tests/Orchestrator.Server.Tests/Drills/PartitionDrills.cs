@@ -68,6 +68,6 @@ public sealed class PartitionDrills(DrillCluster cluster, ITestOutputHelper outp
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
     }
 }

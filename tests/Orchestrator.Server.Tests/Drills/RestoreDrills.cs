@@ -53,7 +53,7 @@ public sealed partial class RestoreDrills(DrillCluster cluster, ITestOutputHelpe
             "; runs: " + await ScalarAsync(direct, "SELECT count(*)::text FROM workflow_states"));
         Assert.Equal("0", await ScalarAsync(direct, "SELECT count(*)::text FROM workflow_steps WHERE output = 'CORRUPTED'"));
         await drill.AssertAllCompletedAndAgreeingAsync(direct);
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed partial class RestoreDrills(DrillCluster cluster, ITestOutputHelpe
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync(direct);
-        Assert.True(result.Passed, result.Line);
+        result.AssertRecovered();
     }
 
     /// <summary>Waits until the WAL written so far has reached the backup repository (archive_timeout is 30 s).</summary>

@@ -40,6 +40,6 @@ public sealed class TaskHubLossDrills(DrillCluster cluster, ITestOutputHelper ou
         DrillReport.Write(output, result);
 
         await drill.AssertAllCompletedAndAgreeingAsync();
-        Assert.True(result.Passed, result.Line + "\n" + drill.Server.Output);
+        result.AssertRecovered();
     }
 }
