@@ -417,14 +417,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("hub", taskHub);
         command.Parameters.AddWithValue("age", minimumAge);
         command.Parameters.AddWithValue("limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var runs = new List<UnfinishedRun>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            runs.Add(new UnfinishedRun(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-
-        return runs;
+        return await ReadUnfinishedAsync(command, cancellationToken);
     }
 
     /// <summary>Every unfinished run of <paramref name="taskHub"/> (after a database restore all of them are looked at).</summary>
@@ -437,6 +430,19 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
              ORDER BY created_at
             """);
         command.Parameters.AddWithValue("hub", taskHub);
+        return await ReadUnfinishedAsync(command, cancellationToken);
+    }
+
+    /// <summary>The restore the database last went through (<c>scripts/restore.sh</c>), or null: what a run started now carries.</summary>
+    public async Task<string?> GetRestoreEpochAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT value->>'at' FROM settings WHERE key = 'database_restored'");
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>Reads rows of (id, status, definition, input, retry_of).</summary>
+    private static async Task<IReadOnlyList<UnfinishedRun>> ReadUnfinishedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var runs = new List<UnfinishedRun>();
         while (await reader.ReadAsync(cancellationToken))
@@ -445,12 +451,5 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         }
 
         return runs;
-    }
-
-    /// <summary>The restore the database last went through (<c>scripts/restore.sh</c>), or null: what a run started now carries.</summary>
-    public async Task<string?> GetRestoreEpochAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT value->>'at' FROM settings WHERE key = 'database_restored'");
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 }
