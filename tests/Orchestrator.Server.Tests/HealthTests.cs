@@ -44,6 +44,35 @@ public sealed class HealthTests(HealthTests.LagFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task With_the_primary_black_holed_health_answers_503_within_its_check_timeout_instead_of_hanging()
+    {
+        await using var proxy = await FaultProxy.StartForNpgsqlAsync(fixture.Database);
+        await using var server = new ServerProcess(
+            proxy.ForNpgsql(fixture.Database), fixture.TaskHub + "hole", fixture.Llm.BaseUrl,
+            new Dictionary<string, string?> { ["Postgres__ReplicaConnectionString"] = null });
+        await server.StartAsync();
+        using var api = new OrchestratorApi(server.BaseAddress);
+        api.Http.Timeout = TimeSpan.FromSeconds(20);
+
+        proxy.BlackHole();
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var (health, report, _) = await api.GetAsync("/health");
+            var took = started.Elapsed;
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health);
+            Assert.Equal("unhealthy", report!["checks"]!["postgres"]!["status"]!.GetValue<string>());
+            // Unbounded, the check waited for Npgsql's command and connection timeouts (up to a minute).
+            Assert.True(took < TimeSpan.FromSeconds(10), $"/health took {took.TotalSeconds:0.0} s with the primary black-holed");
+        }
+        finally
+        {
+            proxy.Pass();
+        }
+    }
+
+    [Fact]
     public async Task A_replica_that_stops_replaying_degrades_health_with_its_lag_and_an_idle_caught_up_one_has_none()
     {
         var caughtUp = await ReplicaCheckAsync(c => c["status"]!.GetValue<string>() == "healthy");
