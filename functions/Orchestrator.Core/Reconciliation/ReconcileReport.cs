@@ -1,7 +1,4 @@
 namespace Orchestrator.Core.Reconciliation;
 
 /// <summary>What one reconciler pass found and did.</summary>
-public sealed record ReconcileReport(int Checked, int Resumed, int Repaired)
-{
-    public static ReconcileReport Nothing { get; } = new(0, 0, 0);
-}
+public sealed record ReconcileReport(int Checked, int Resumed, int Repaired);

@@ -1,5 +1,4 @@
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Orchestrator.Core.Reconciliation;
 
 /// <summary>Runs the reconciler every <see cref="ReconcilerOptions.Interval"/> in a long-running host (the Server).</summary>
-public sealed class ReconcilerService(IServiceProvider services, IOptions<ReconcilerOptions> options, TimeProvider time, ILogger<ReconcilerService> logger)
+public sealed class ReconcilerService(
+    RunReconciler reconciler, DurableTaskClient client, IOptions<ReconcilerOptions> options, TimeProvider time, ILogger<ReconcilerService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -17,8 +17,6 @@ public sealed class ReconcilerService(IServiceProvider services, IOptions<Reconc
             return;
         }
 
-        var reconciler = services.GetRequiredService<RunReconciler>();
-        var client = services.GetRequiredService<DurableTaskClient>();
         using var timer = new PeriodicTimer(options.Value.Interval, time);
         do
         {

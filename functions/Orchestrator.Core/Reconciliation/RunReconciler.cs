@@ -29,28 +29,18 @@ public sealed class RunReconciler(
         }
 
         var batch = await store.TakeUnfinishedRunsAsync(client.Name, settings.MinimumAge, settings.BatchSize, cancellationToken);
+        var restoreEpoch = batch.Count == 0 ? null : await store.GetRestoreEpochAsync(cancellationToken);
         var (resumed, repaired) = (0, 0);
         foreach (var run in batch)
         {
             var instance = await client.GetInstanceAsync(run.Id, getInputsAndOutputs: true, cancellationToken);
             if (instance is null)
             {
-                await RestartAsync(client, run, cancellationToken);
-                Log.RunResumed(logger, run.Id, run.Status);
+                await RestartAsync(client, run, restoreEpoch, cancellationToken);
                 resumed++;
-                continue;
             }
-
-            var (status, output, error) = instance.RuntimeStatus switch
+            else if (Outcome(instance) is { } outcome && await RepairAsync(run, outcome, cancellationToken))
             {
-                OrchestrationRuntimeStatus.Completed => Outcome(instance),
-                OrchestrationRuntimeStatus.Failed => (RunStatus.Failed, null, instance.FailureDetails?.ErrorMessage ?? "the orchestration failed"),
-                OrchestrationRuntimeStatus.Terminated => (RunStatus.Cancelled, null, "the orchestration was terminated"),
-                _ => ((string?)null, (string?)null, (string?)null),
-            };
-            if (status is not null && await store.FinishRunAsync(run.Id, status, output, error, cancellationToken))
-            {
-                Log.RunRepaired(logger, run.Id, run.Status, status);
                 repaired++;
             }
         }
@@ -74,7 +64,7 @@ public sealed class RunReconciler(
             var instance = await client.GetInstanceAsync(run.Id, getInputsAndOutputs: false, cancellationToken);
             if (instance?.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
             {
-                await store.FinishRunAsync(run.Id, RunStatus.Cancelled, null, "the orchestration was terminated", cancellationToken);
+                await RepairAsync(run, Outcome(instance)!.Value, cancellationToken);
                 continue;
             }
 
@@ -101,29 +91,43 @@ public sealed class RunReconciler(
             }
         }
 
+        var restoreEpoch = await store.GetRestoreEpochAsync(cancellationToken);
         foreach (var run in restart)
         {
-            await RestartAsync(client, run, cancellationToken);
-            Log.RunResumed(logger, run.Id, run.Status);
+            await RestartAsync(client, run, restoreEpoch, cancellationToken);
         }
     }
 
     /// <summary>Starts the run's orchestration again under its id, fenced by the restore the database last went through.</summary>
-    private async Task RestartAsync(DurableTaskClient client, UnfinishedRun run, CancellationToken cancellationToken)
+    private async Task RestartAsync(DurableTaskClient client, UnfinishedRun run, string? restoreEpoch, CancellationToken cancellationToken)
     {
-        var restoreEpoch = await store.GetRestoreEpochAsync(cancellationToken);
         await client.ScheduleNewOrchestrationInstanceAsync(
             WorkflowTaskNames.Orchestrator,
             new WorkflowRunInput(run.Id, run.DefinitionJson, run.InputJson, run.RetryOf, runs.Outage, restoreEpoch),
             new StartOrchestrationOptions(InstanceId: run.Id),
             cancellationToken);
+        Log.RunResumed(logger, run.Id, run.Status);
     }
 
-    private static (string? Status, string? Output, string? Error) Outcome(OrchestrationMetadata instance)
+    private async Task<bool> RepairAsync(UnfinishedRun run, (string Status, string? Output, string? Error) outcome, CancellationToken cancellationToken)
     {
-        var result = instance.ReadOutputAs<WorkflowRunResult>();
-        return result is null
-            ? (RunStatus.Failed, null, "the orchestration completed without a result")
-            : (result.Status, result.OutputJson, null);
+        var changed = await store.FinishRunAsync(run.Id, outcome.Status, outcome.Output, outcome.Error, cancellationToken);
+        if (changed)
+        {
+            Log.RunRepaired(logger, run.Id, run.Status, outcome.Status);
+        }
+
+        return changed;
     }
+
+    /// <summary>What an ended orchestration says the run's outcome is; null while it has not ended.</summary>
+    private static (string Status, string? Output, string? Error)? Outcome(OrchestrationMetadata instance) => instance.RuntimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Completed => instance.ReadOutputAs<WorkflowRunResult>() is { } result
+            ? (result.Status, result.OutputJson, null)
+            : (RunStatus.Failed, null, "the orchestration completed without a result"),
+        OrchestrationRuntimeStatus.Failed => (RunStatus.Failed, null, instance.FailureDetails?.ErrorMessage ?? "the orchestration failed"),
+        OrchestrationRuntimeStatus.Terminated => (RunStatus.Cancelled, null, "the orchestration was terminated"),
+        _ => null,
+    };
 }

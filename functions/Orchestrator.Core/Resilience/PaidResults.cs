@@ -19,7 +19,7 @@ public sealed class PaidResults(TimeProvider time)
 
     public void Keep(string runId, string stepId, int iteration, LlmCompletion completion, int latencyMs)
     {
-        if (entries.Count >= Capacity)
+        if (entries.Count >= Capacity && !entries.ContainsKey((runId, stepId, iteration)))
         {
             foreach (var oldest in entries.OrderBy(e => e.Value.KeptAt).Take(entries.Count - Capacity + 1))
             {

@@ -40,7 +40,7 @@ public sealed class DurableTaskHub(
     /// </summary>
     private async Task StartWorkerAsync()
     {
-        var hub = worker is null && workerService is null ? service : CreateService(services);
+        var hub = workerService is null ? service : CreateService(services);
         await hub.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
 

@@ -58,4 +58,21 @@ public sealed class PaidResultsTests
         Assert.Equal("reply 1", paid.Find("run-1", "step", 1)?.Completion.Text);
         Assert.Equal("reply 10000", paid.Find("run-1", "step", PaidResults.Capacity)?.Completion.Text);
     }
+
+    [Fact]
+    public void Keeping_a_step_again_when_full_replaces_it_and_drops_nothing_else()
+    {
+        var paid = new PaidResults(time);
+        for (var i = 0; i < PaidResults.Capacity; i++)
+        {
+            paid.Keep("run-1", "step", i, Reply with { Text = $"reply {i}" }, i);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        paid.Keep("run-1", "step", PaidResults.Capacity - 1, Reply with { Text = "again" }, 1);
+
+        Assert.Equal(PaidResults.Capacity, paid.Count);
+        Assert.Equal("reply 0", paid.Find("run-1", "step", 0)?.Completion.Text);
+        Assert.Equal("again", paid.Find("run-1", "step", PaidResults.Capacity - 1)?.Completion.Text);
+    }
 }
