@@ -14,10 +14,7 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
     public async Task Killing_the_server_in_a_step_and_restarting_it_loses_no_completed_step()
     {
         var rto = TimeSpan.FromSeconds(30);
-        var database = await cluster.NewDatabaseAsync("drill_appcrash");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_appcrash");
 
         var atFault = await drill.CompletedStepsAsync();
         await drill.Server.KillAsync();
@@ -38,10 +35,7 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
     public async Task Killing_the_postmaster_and_restarting_it_runs_crash_recovery_and_loses_no_committed_step()
     {
         var rto = TimeSpan.FromMinutes(2);
-        var database = await cluster.NewDatabaseAsync("drill_dbcrash");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_dbcrash");
 
         var atFault = await drill.CompletedStepsAsync();
         await cluster.Primary.KillAsync();
@@ -57,5 +51,6 @@ public sealed class CrashDrills(DrillCluster cluster, ITestOutputHelper output)
 
         await drill.AssertAllCompletedAndAgreeingAsync();
         result.AssertRecovered();
+        drill.AssertEveryStepCalledOnce();
     }
 }

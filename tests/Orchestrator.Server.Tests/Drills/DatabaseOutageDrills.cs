@@ -20,10 +20,7 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
     [MemberData(nameof(Outages))]
     public async Task The_primary_stopped_for_a_while_delays_every_run_and_loses_nothing(int seconds)
     {
-        var database = await cluster.NewDatabaseAsync("drill_dbloss");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_dbloss");
 
         var atFault = await drill.CompletedStepsAsync();
         await cluster.Primary.StopAsync();
@@ -38,23 +35,21 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
 
         await drill.AssertAllCompletedAndAgreeingAsync();
         result.AssertRecovered();
+        drill.AssertEveryStepCalledOnce();
     }
 
     [Fact]
     [Trait("Scenario", "db-connection-loss")]
     public async Task Every_application_connection_killed_delays_nothing_for_long_and_loses_nothing()
     {
-        var database = await cluster.NewDatabaseAsync("drill_terminate");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_terminate");
 
         var atFault = await drill.CompletedStepsAsync();
         await using (var connection = new NpgsqlConnection(cluster.Direct("postgres")))
         {
             await connection.OpenAsync();
             await using var kill = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @db AND pid <> pg_backend_pid()", connection);
-            kill.Parameters.AddWithValue("db", database);
+            kill.Parameters.AddWithValue("db", drill.DatabaseName);
             output.WriteLine($"terminated {await kill.ExecuteScalarAsync()} connections");
         }
 
@@ -66,5 +61,6 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
 
         await drill.AssertAllCompletedAndAgreeingAsync();
         result.AssertRecovered();
+        drill.AssertEveryStepCalledOnce();
     }
 }

@@ -30,6 +30,8 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     /// <summary>The drill's own database, reached directly (never through a fault the drill injects).</summary>
     public string Database { get; }
 
+    public string DatabaseName => new NpgsqlConnectionStringBuilder(Database).Database!;
+
     public string TaskHub { get; }
 
     public FakeOpenAiServer Llm { get; }
@@ -54,6 +56,19 @@ public sealed partial class DrillWorkload : IAsyncDisposable
         llm.Delay("DRILL-" + workload.Tag, Latency);
         await server.StartAsync(TimeSpan.FromSeconds(120));
         return workload;
+    }
+
+    /// <summary>
+    /// The common start of a database drill: a new database on the drill cluster, a Server given both hosts, and the
+    /// runs in flight (every run past a step, most of them in their next one).
+    /// </summary>
+    public static async Task<DrillWorkload> InFlightAsync(DrillCluster cluster, string prefix)
+    {
+        var database = await cluster.NewDatabaseAsync(prefix);
+        var drill = await StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
+        await drill.StartRunsAsync();
+        await drill.WaitForCompletedStepsAsync(Runs);
+        return drill;
     }
 
     public JsonObject Definition()
@@ -176,6 +191,18 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     {
         var calls = CallsPerStep();
         return completedAtFault.Count(s => runOfId.TryGetValue(s.Run, out var run) && calls.GetValueOrDefault((run, s.Step)) > 1);
+    }
+
+    /// <summary>
+    /// Every step was asked of the provider exactly once: also the steps in flight at the fault, whose replies arrived
+    /// while the database was away and were kept until it came back. (Not for faults that kill the Server: the step it
+    /// was running is bought again, by design.)
+    /// </summary>
+    public void AssertEveryStepCalledOnce()
+    {
+        var calls = CallsPerStep();
+        Assert.Equal(Runs * Steps, calls.Count);
+        Assert.All(calls, c => Assert.True(c.Value == 1, $"{c.Key.Run} {c.Key.Step} was asked {c.Value} times"));
     }
 
     /// <summary>Run id → the drill's run label (r00…r19), from the stored inputs.</summary>

@@ -17,10 +17,7 @@ public sealed class FailoverDrills(DrillCluster cluster, ITestOutputHelper outpu
     [Trait("Scenario", "failover")]
     public async Task Promoting_the_replica_moves_every_run_to_the_new_primary_without_a_restart()
     {
-        var database = await cluster.NewDatabaseAsync("drill_failover");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_failover");
 
         var atFault = await drill.CompletedStepsAsync();
         var serverProcess = drill.Server.ProcessId;
@@ -35,7 +32,7 @@ public sealed class FailoverDrills(DrillCluster cluster, ITestOutputHelper outpu
             await cluster.RefreshAsync();
         }
 
-        var direct = cluster.Direct(database);
+        var direct = cluster.Direct(drill.DatabaseName);
         var (first, all) = await drill.MeasureRecoveryAsync(injected, atFault.Count, Rto + TimeSpan.FromMinutes(1), direct);
         var completedNow = await drill.CompletedStepsAsync(direct);
         var lost = atFault.Except(completedNow).Count();
@@ -46,6 +43,7 @@ public sealed class FailoverDrills(DrillCluster cluster, ITestOutputHelper outpu
         Assert.Equal(serverProcess, drill.Server.ProcessId);
         await drill.AssertAllCompletedAndAgreeingAsync(direct);
         result.AssertRecovered();
+        drill.AssertEveryStepCalledOnce();
 
         output.WriteLine(await DrillCluster.ScriptAsync("failover.sh", "rebuild"));
         await cluster.RefreshAsync();

@@ -18,10 +18,7 @@ public sealed class TaskHubLossDrills(DrillCluster cluster, ITestOutputHelper ou
     [Trait("Scenario", "taskhub-loss")]
     public async Task Wiping_the_task_hub_storage_loses_no_completed_step()
     {
-        var database = await cluster.NewDatabaseAsync("drill_taskhub");
-        await using var drill = await DrillWorkload.StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
-        await drill.StartRunsAsync();
-        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_taskhub");
 
         var atFault = await drill.CompletedStepsAsync();
         using (var hub = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
