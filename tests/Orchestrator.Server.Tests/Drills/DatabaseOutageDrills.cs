@@ -40,6 +40,27 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
 
     [Fact]
     [Trait("Scenario", "db-connection-loss")]
+    public async Task A_reply_paid_for_outlives_an_outage_longer_than_the_activitys_own_retry_window()
+    {
+        // The activity gives up after 5 s; the orchestration retries it, and the retry records the reply kept in
+        // memory instead of asking the provider again.
+        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_paid", new Dictionary<string, string?> { ["Resilience__DatabaseRetryWindow"] = "00:00:05" });
+        var atFault = await drill.CompletedStepsAsync();
+        await cluster.Primary.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(30));
+        await cluster.Primary.StartAsync();
+
+        var (first, all) = await drill.MeasureRecoveryAsync(DateTimeOffset.UtcNow, atFault.Count, Rto + TimeSpan.FromMinutes(1));
+        var rebought = drill.Rebought(atFault, await drill.RunLabelsAsync());
+        DrillReport.Write(output, new DrillResult("database loss 30 s, 5 s activity window", first, all, $"{rebought} completed steps lost", rebought == 0, Rto, "0", rebought));
+
+        await drill.AssertAllCompletedAndAgreeingAsync();
+        drill.AssertEveryStepCalledOnce();
+        Assert.Contains(drill.Server.StandardOutput, line => line.Contains("instead of calling the provider again", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Scenario", "db-connection-loss")]
     public async Task Every_application_connection_killed_delays_nothing_for_long_and_loses_nothing()
     {
         await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_terminate");

@@ -62,10 +62,10 @@ public sealed partial class DrillWorkload : IAsyncDisposable
     /// The common start of a database drill: a new database on the drill cluster, a Server given both hosts, and the
     /// runs in flight (every run past a step, most of them in their next one).
     /// </summary>
-    public static async Task<DrillWorkload> InFlightAsync(DrillCluster cluster, string prefix)
+    public static async Task<DrillWorkload> InFlightAsync(DrillCluster cluster, string prefix, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var database = await cluster.NewDatabaseAsync(prefix);
-        var drill = await StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database));
+        var drill = await StartAsync(cluster.Direct(database), DrillCluster.ForApplication(database), settings: settings);
         await drill.StartRunsAsync();
         await drill.WaitForCompletedStepsAsync(Runs);
         return drill;
