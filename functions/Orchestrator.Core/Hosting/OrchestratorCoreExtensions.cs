@@ -37,6 +37,7 @@ public static class OrchestratorCoreExtensions
 
         services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateDataAnnotations(ResilienceOptions.SectionName).ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<DatabaseRetry>();
         services.AddSingleton<PaidResults>();
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.SectionName).ValidateDataAnnotations(ReconcilerOptions.SectionName).ValidateOnStart();

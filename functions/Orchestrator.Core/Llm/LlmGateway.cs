@@ -52,6 +52,21 @@ public sealed class LlmGateway : IDisposable
 
     public IEnumerable<string> ProviderNames => providers.Keys;
 
+    /// <summary>
+    /// The most <paramref name="request"/> may spend: its estimated input tokens (about four characters a token)
+    /// plus its maximum output (<see cref="LlmRequest.MaxTokens"/>, else <see cref="LlmOptions.ReservedOutputTokens"/>),
+    /// priced at the dearest provider and model that may serve it.
+    /// </summary>
+    public LlmReservation Reserve(LlmRequest request)
+    {
+        var characters = request.Prompt.Length + (request.System?.Length ?? 0) + (request.JsonSchema?.Length ?? 0)
+            + request.Conversation.Sum(m => m.Text.Length);
+        long input = (characters + 3) / 4;
+        long output = request.MaxTokens ?? options.ReservedOutputTokens;
+        var cost = (input * options.InputCostPer1K + output * options.OutputCostPer1K) / 1000m;
+        return new LlmReservation(input + output, cost);
+    }
+
     public async Task<LlmCompletion> CompleteAsync(LlmRequest request, CancellationToken cancellationToken)
     {
         var provider = request.Provider is null ? providers[LlmOptions.DefaultProviderName]

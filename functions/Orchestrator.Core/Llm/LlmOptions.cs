@@ -49,6 +49,10 @@ public sealed class LlmOptions
     [Range(0, 1000)]
     public decimal OutputCostPer1K { get; set; }
 
+    /// <summary>The output tokens a step without <c>maxTokens</c> reserves against its run's budget before the call.</summary>
+    [Range(1, 1_000_000)]
+    public int ReservedOutputTokens { get; set; } = 1024;
+
     /// <summary>How a step's output schema is requested: <c>JsonSchema</c> (response_format json_schema), <c>JsonObject</c> (json_object), <c>None</c> (prompt only).</summary>
     public StructuredOutputMode StructuredOutput { get; set; } = StructuredOutputMode.JsonSchema;
 
