@@ -113,4 +113,7 @@ internal static partial class Log
 
     [LoggerMessage(5105, LogLevel.Warning, "The database was restored (scripts/restore.sh, at {RestoredAt}); restarting its {Count} unfinished runs from their recorded steps")]
     public static partial void RestoreResync(ILogger logger, string restoredAt, int count);
+
+    [LoggerMessage(6300, LogLevel.Warning, "LLM provider {Provider} ({Model}) skipped for the next one of the chain: {Reason}")]
+    public static partial void ProviderSkipped(ILogger logger, string provider, string model, string reason);
 }

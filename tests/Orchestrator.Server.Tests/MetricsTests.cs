@@ -29,13 +29,13 @@ public sealed class MetricsTests(ServerFixture fixture) : IClassFixture<ServerFi
             PrometheusText.Value(text, "llm_orchestrator_step_error_total{type=\"llm\"}"));
         Assert.True(PrometheusText.Value(text, "llm_orchestrator_step_error_total{type=\"llm\"}") >= 1);
         Assert.Equal(1, PrometheusText.Value(text, "llm_orchestrator_metrics_database_up"));
-        Assert.Equal(0, PrometheusText.Value(text, "llm_orchestrator_circuit_breaker_state{name=\"openai\"}"));
+        Assert.Equal(0, PrometheusText.Value(text, "llm_orchestrator_circuit_breaker_state{name=\"default\"}"));
         Assert.Equal(50, PrometheusText.Value(text, "llm_orchestrator_db_pool_max_connections"));
         Assert.True(PrometheusText.Value(text, "llm_orchestrator_db_pool_connections{state=\"idle\"}") + PrometheusText.Value(text, "llm_orchestrator_db_pool_connections{state=\"busy\"}") >= 1);
         Assert.True(PrometheusText.Has(text, "llm_orchestrator_db_pool_pending_requests"));
         Assert.True(PrometheusText.Has(text, "llm_orchestrator_db_pool_timeout_total"));
-        Assert.True(PrometheusText.Value(text, "llm_orchestrator_llm_requests_total{provider=\"openai\",outcome=\"success\"}") >= 3);
-        Assert.True(PrometheusText.Value(text, "llm_orchestrator_llm_tokens_total{provider=\"openai\",model=\"fake-model\",direction=\"output\"}") >= 3);
+        Assert.True(PrometheusText.Value(text, "llm_orchestrator_llm_requests_total{provider=\"default\",outcome=\"success\"}") >= 3);
+        Assert.True(PrometheusText.Value(text, "llm_orchestrator_llm_tokens_total{provider=\"default\",model=\"fake-model\",direction=\"output\"}") >= 3);
         Assert.True(PrometheusText.Value(text, "llm_orchestrator_step_duration_seconds_count{type=\"llm\",outcome=\"completed\"}") >= 3);
         Assert.True(PrometheusText.Value(text, "llm_orchestrator_db_replicas_connected") >= 1);
 

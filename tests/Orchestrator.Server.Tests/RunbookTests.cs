@@ -133,7 +133,7 @@ public sealed partial class RunbookTests : IAsyncLifetime
                 Assert.True(Sample(output, "llm_orchestrator_db_pool_connections{state=\"idle\"}") + Sample(output, "llm_orchestrator_db_pool_connections{state=\"busy\"}") >= 1, what);
                 return 0;
             case var c when c.Contains("/metrics | grep circuit_breaker", StringComparison.Ordinal):
-                Assert.Equal(0, Sample(output, "llm_orchestrator_circuit_breaker_state{name=\"openai\"}"));
+                Assert.Equal(0, Sample(output, "llm_orchestrator_circuit_breaker_state{name=\"default\"}"));
                 return 0;
             case var c when c.EndsWith("/health", StringComparison.Ordinal):
                 Assert.Contains(JsonNode.Parse(output)!["status"]!.GetValue<string>(), new[] { "healthy", "degraded" });
@@ -151,7 +151,7 @@ public sealed partial class RunbookTests : IAsyncLifetime
                 Assert.Equal(id, JsonNode.Parse(output)!["id"]!.GetValue<string>());
                 return 0;
             case var c when c.Contains("/admin/circuit-breaker/reset", StringComparison.Ordinal):
-                Assert.Contains("openai", JsonNode.Parse(output)!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
+                Assert.Contains("default", JsonNode.Parse(output)!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
                 return 0;
             case var c when c.Contains("/admin/maintenance/enable", StringComparison.Ordinal):
                 Assert.True(JsonNode.Parse(output)!["enabled"]!.GetValue<bool>(), what);

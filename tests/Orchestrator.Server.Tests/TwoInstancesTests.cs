@@ -55,15 +55,15 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster, ITestOu
 
         cluster.Llm.Heal($"STEP1-{tag}");
         using var adminA = new OrchestratorApi(cluster.Server.BaseAddress, TestEnvironment.AdminToken);
-        var (status, reset, _) = await adminA.PostAsync("/admin/circuit-breaker/reset?name=openai", null);
+        var (status, reset, _) = await adminA.PostAsync("/admin/circuit-breaker/reset?name=default", null);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(["openai"], reset!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["default"], reset!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
 
         var closedAfter = await WithinAsync(async () => await BreakerOnBAsync() == 0);
         output.WriteLine($"B's breaker closed {closedAfter.TotalSeconds:0.00} s after the reset through A");
         Assert.True(closedAfter < Obeyed, $"B's breaker was still open {closedAfter.TotalSeconds:0.0} s after the reset through A");
         Assert.Contains("closed by a reset", cluster.ServerB.Output, StringComparison.Ordinal);
-        Assert.Equal(1, await cluster.ScalarAsync("SELECT count(*) FROM admin_audit WHERE action = 'circuit-breaker.reset' AND target = 'openai'"));
+        Assert.Equal(1, await cluster.ScalarAsync("SELECT count(*) FROM admin_audit WHERE action = 'circuit-breaker.reset' AND target = 'default'"));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster, ITestOu
     private async Task<double> BreakerOnBAsync()
     {
         var text = await cluster.ApiB.Http.GetStringAsync("/metrics");
-        return PrometheusText.Value(text, "llm_orchestrator_circuit_breaker_state{name=\"openai\"}");
+        return PrometheusText.Value(text, "llm_orchestrator_circuit_breaker_state{name=\"default\"}");
     }
 
     private static async Task<string> ScrapeUntilAsync(HttpClient http, long completed)

@@ -55,7 +55,7 @@ public sealed class WorkflowLifecycleTests(ServerFixture fixture) : IClassFixtur
             Assert.Equal("Completed", s["status"]);
             Assert.Equal(1, s["attempt"]);
             Assert.Equal(0, s["iteration"]);
-            Assert.Equal("openai", s["provider"]);
+            Assert.Equal("default", s["provider"]);
             Assert.NotNull(s["latency_ms"]);
             Assert.True((DateTime)s["completed_at"]! >= (DateTime)s["started_at"]!);
         });

@@ -4,7 +4,10 @@ using Orchestrator.Core.Persistence;
 
 namespace Orchestrator.Core.Api;
 
-/// <summary>One step execution as the API shows it (LLM text as a string, other outputs as JSON).</summary>
+/// <summary>
+/// One step execution as the API shows it (LLM text as a string, other outputs as JSON), with the provider and model
+/// that served it and the providers of its chain skipped before that one (<c>skippedProviders</c>).
+/// </summary>
 public sealed record StepView(
     string Id,
     int Iteration,
@@ -20,11 +23,13 @@ public sealed record StepView(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
     string? Error,
-    string? ReusedFrom)
+    string? ReusedFrom,
+    JsonNode? SkippedProviders)
 {
     public static StepView From(WorkflowStepRecord s) => new(
         s.StepId, s.Iteration, s.StepType, s.Status, s.Attempt, OutputOf(s), s.Provider, s.Model,
-        new TokensView(s.TokensIn, s.TokensOut), s.CostUsd, s.LatencyMs, s.StartedAt, s.CompletedAt, s.Error, s.ReusedFrom);
+        new TokensView(s.TokensIn, s.TokensOut), s.CostUsd, s.LatencyMs, s.StartedAt, s.CompletedAt, s.Error, s.ReusedFrom,
+        s.SkippedProvidersJson is null ? null : JsonNode.Parse(s.SkippedProvidersJson));
 
     private static JsonNode? OutputOf(WorkflowStepRecord s)
     {

@@ -7,7 +7,7 @@ public sealed record LlmStepDefinition : StepDefinition
 
     public string? System { get; init; }
 
-    public string? Provider { get; init; }
+    public ProviderChain? Provider { get; init; }
 
     public string? Model { get; init; }
 

@@ -3,7 +3,7 @@ namespace Orchestrator.Core.Definitions;
 /// <summary>Settings every step inherits unless it overrides them.</summary>
 public sealed record StepDefaults
 {
-    public string? Provider { get; init; }
+    public ProviderChain? Provider { get; init; }
 
     public string? Model { get; init; }
 

@@ -32,8 +32,8 @@ public static class OrchestratorCoreExtensions
             .BindConfiguration(LlmOptions.SectionName)
             .PostConfigure(options => ApplyOpenAiEnvironment(options, configuration))
             .ValidateDataAnnotations(LlmOptions.SectionName)
-            .Validate(o => o.EffectiveProvider is LlmOptions.OpenAi or LlmOptions.Simulated, "Llm:Provider must be 'openai' or 'simulated'.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
 
         services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateDataAnnotations(ResilienceOptions.SectionName).ValidateOnStart();
         services.AddSingleton(TimeProvider.System);

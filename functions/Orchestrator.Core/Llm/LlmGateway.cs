@@ -1,29 +1,33 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
+using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenAI;
-using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Definitions;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Simmy;
 using Polly.Timeout;
 
 namespace Orchestrator.Core.Llm;
 
 /// <summary>
-/// Calls the configured provider through a Polly pipeline (per-attempt timeout, circuit breaker, concurrency
-/// limit) and turns every provider failure into a typed exception the orchestrator can act on.
+/// Calls LLM providers by name, each through its own Polly pipeline (circuit breaker, rate and concurrency limits,
+/// per-attempt timeout, optional fault injection), and serves a step from the first provider of its chain that can:
+/// a provider whose breaker is open, that is rate-limited or that fails transiently is skipped (and the skip
+/// recorded). A permanent failure (a rejected request, a content-filter refusal) fails at once. Every failure leaves
+/// as a typed exception whose message carries no credential.
 /// </summary>
 public sealed class LlmGateway : IDisposable
 {
     private readonly LlmOptions options;
     private readonly Dictionary<string, ProviderClient> providers = new(StringComparer.OrdinalIgnoreCase);
-    private readonly SemaphoreSlim concurrency;
     private readonly ILogger<LlmGateway> logger;
     private readonly CircuitBreakerRegistry breakers;
     private readonly Metrics.OrchestratorMetrics? metrics;
     private readonly TimeProvider timeProvider;
+    private readonly SecretRedactor redactor;
 
     public LlmGateway(
         IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger,
@@ -34,106 +38,142 @@ public sealed class LlmGateway : IDisposable
         this.breakers = breakers ?? new CircuitBreakerRegistry();
         this.metrics = metrics;
         this.timeProvider = timeProvider;
-        Provider = this.options.EffectiveProvider;
-        providers[LlmOptions.DefaultProviderName] = CreateProvider(Provider, Provider, this.options.Endpoint, this.options.ApiKey, this.options.Model, timeProvider);
-        foreach (var (name, provider) in this.options.Providers)
+        var settings = this.options.ResolveProviders();
+        redactor = new SecretRedactor(settings.Values.SelectMany(p => p.Secrets));
+        foreach (var (name, provider) in settings)
         {
-            providers[name] = CreateProvider(name, provider.Kind.ToLowerInvariant(), provider.Endpoint, provider.ApiKey, provider.Model ?? this.options.Model, timeProvider);
+            providers[name] = CreateProvider(provider);
         }
-
-        concurrency = new SemaphoreSlim(this.options.MaxConcurrency);
     }
 
-    /// <summary>The default provider's kind, recorded with each step it serves (<c>openai</c> or <c>simulated</c>).</summary>
-    public string Provider { get; }
+    /// <summary>The provider a step without <c>provider:</c> uses.</summary>
+    public string Provider => LlmOptions.DefaultProviderName;
 
     /// <summary>Whether a step may name <paramref name="provider"/>.</summary>
     public bool Knows(string? provider) => provider is null || providers.ContainsKey(provider);
 
-    public IEnumerable<string> ProviderNames => providers.Keys;
+    public IEnumerable<string> ProviderNames => providers.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Whether fault injection is on for any provider (reported in <c>/health</c>).</summary>
+    public IReadOnlyList<string> ChaosProviders => providers.Values.Where(p => p.Settings.Chaos.Enabled).Select(p => p.Settings.Name).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Removes every configured credential (and anything key-shaped) from <paramref name="text"/>.</summary>
+    public string Redact(string text) => redactor.Redact(text);
 
     /// <summary>
     /// The most <paramref name="request"/> may spend: its estimated input tokens (about four characters a token)
     /// plus its maximum output (<see cref="LlmRequest.MaxTokens"/>, else <see cref="LlmOptions.ReservedOutputTokens"/>),
-    /// priced at the dearest provider and model that may serve it.
+    /// priced at the dearest provider and model of its chain.
     /// </summary>
     public LlmReservation Reserve(LlmRequest request)
     {
-        var characters = request.Prompt.Length + (request.System?.Length ?? 0) + (request.JsonSchema?.Length ?? 0)
-            + request.Conversation.Sum(m => m.Text.Length);
-        long input = (characters + 3) / 4;
+        var input = EstimateInputTokens(request);
         long output = request.MaxTokens ?? options.ReservedOutputTokens;
-        var cost = (input * options.InputCostPer1K + output * options.OutputCostPer1K) / 1000m;
+        var cost = Route(request).Max(r => r.Provider.Settings.CostOf(r.Model, input, output));
         return new LlmReservation(input + output, cost);
     }
 
     public async Task<LlmCompletion> CompleteAsync(LlmRequest request, CancellationToken cancellationToken)
     {
-        var provider = request.Provider is null ? providers[LlmOptions.DefaultProviderName]
-            : providers.TryGetValue(request.Provider, out var named) ? named
-            : throw new LlmRequestRejectedException($"unknown provider '{request.Provider}'; configured: {string.Join(", ", providers.Keys)}");
-        var model = request.Model ?? provider.Model;
-        var messages = new List<ChatMessage>();
-        if (!string.IsNullOrEmpty(request.System))
+        var route = Route(request);
+        var messages = Messages(request);
+        var estimate = (int)Math.Min(int.MaxValue, EstimateInputTokens(request) + (request.MaxTokens ?? options.ReservedOutputTokens));
+        var skipped = new List<LlmSkip>();
+        TimeSpan? earliest = null;
+        LlmUnavailableException? last = null;
+        for (var i = 0; i < route.Count; i++)
         {
-            messages.Add(new ChatMessage(ChatRole.System, request.System));
-        }
-
-        messages.Add(new ChatMessage(ChatRole.User, request.Prompt));
-        foreach (var (role, text) in request.Conversation)
-        {
-            messages.Add(new ChatMessage(role == "assistant" ? ChatRole.Assistant : ChatRole.User, text));
-        }
-
-        var chatOptions = new ChatOptions { ModelId = model, MaxOutputTokens = request.MaxTokens, Temperature = (float?)request.Temperature };
-        if (request.JsonSchema is not null)
-        {
-            chatOptions.ResponseFormat = options.StructuredOutput switch
+            var (provider, model) = route[i];
+            try
             {
-                StructuredOutputMode.JsonObject => ChatResponseFormat.Json,
-                StructuredOutputMode.None => null,
-                _ => ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse(request.JsonSchema).RootElement.Clone(), "output"),
-            };
+                var completion = await CallAsync(provider, model, messages, ChatOptionsFor(request, provider, model), estimate, cancellationToken);
+                return completion with { Skipped = skipped };
+            }
+            catch (LlmUnavailableException ex) when (route.Count > 1)
+            {
+                var reason = RetryAfterHint.Strip(ex.Message);
+                skipped.Add(new LlmSkip(provider.Settings.Name, model, reason));
+                Log.ProviderSkipped(logger, provider.Settings.Name, model, reason);
+                earliest = ex.RetryAfter is { } after && (earliest is null || after < earliest) ? after : earliest;
+                last = ex;
+            }
         }
 
-        await concurrency.WaitAsync(cancellationToken);
+        // Every provider of the chain is open, limited or failing: the step waits (a durable timer) until the first
+        // of them may be tried again, and no provider is called meanwhile.
+        var reasons = string.Join("; ", skipped.Select(s => $"{s.Provider} ({s.Model}): {s.Reason}"));
+        throw new LlmUnavailableException($"no provider of the chain could serve the step: {reasons}", earliest, last);
+    }
+
+    public void Dispose()
+    {
+        foreach (var provider in providers.Values)
+        {
+            provider.Client.Dispose();
+        }
+    }
+
+    private async Task<LlmCompletion> CallAsync(
+        ProviderClient provider, string model, List<ChatMessage> messages, ChatOptions chatOptions, int estimatedTokens, CancellationToken cancellationToken)
+    {
+        var name = provider.Settings.Name;
         var started = timeProvider.GetTimestamp();
         var outcome = "error";
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(EstimatedTokens, estimatedTokens);
         try
         {
             var response = await provider.Pipeline.ExecuteAsync(
-                async token =>
+                static async (ctx, state) =>
                 {
                     try
                     {
-                        return await provider.Client.GetResponseAsync(messages, chatOptions, token);
+                        return await state.Client.GetResponseAsync(state.Messages, state.Options, ctx.CancellationToken);
                     }
                     catch (ClientResultException ex)
                     {
-                        throw Classify(provider.Name, ex);
+                        throw state.Gateway.Classify(state.Name, ex);
                     }
                     catch (HttpRequestException ex)
                     {
-                        throw new LlmUnavailableException($"{provider.Name}: {ex.Message}", ex);
+                        throw new LlmUnavailableException($"{state.Name}: {state.Gateway.Redact(ex.Message)}", (TimeSpan?)null, ex);
+                    }
+                    catch (OperationCanceledException ex) when (!ctx.CancellationToken.IsCancellationRequested)
+                    {
+                        // The HTTP client's own network timeout.
+                        throw new LlmUnavailableException($"{state.Name}: no answer (network timeout)", (TimeSpan?)null, ex);
                     }
                 },
-                cancellationToken);
+                context,
+                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this));
+            if (response.FinishReason == ChatFinishReason.ContentFilter)
+            {
+                outcome = "rejected";
+                throw new LlmRequestRejectedException($"{name} refused the request: its content filter stopped the reply");
+            }
+
             var inputTokens = (int)(response.Usage?.InputTokenCount ?? 0);
             var outputTokens = (int)(response.Usage?.OutputTokenCount ?? 0);
-            var cost = (inputTokens * options.InputCostPer1K + outputTokens * options.OutputCostPer1K) / 1000m;
+            var servedBy = response.ModelId ?? model;
+            var cost = provider.Settings.CostOf(servedBy, inputTokens, outputTokens);
             outcome = "success";
-            metrics?.RecordLlmCall(provider.Name, response.ModelId ?? model, outcome, timeProvider.GetElapsedTime(started), inputTokens, outputTokens, cost);
-            return new LlmCompletion(response.Text, inputTokens, outputTokens, cost, provider.Name, response.ModelId ?? model);
+            metrics?.RecordLlmCall(name, servedBy, outcome, timeProvider.GetElapsedTime(started), inputTokens, outputTokens, cost);
+            return new LlmCompletion(response.Text, inputTokens, outputTokens, cost, name, servedBy);
         }
         catch (BrokenCircuitException ex)
         {
             outcome = "breaker_open";
-            throw new LlmUnavailableException($"{provider.Name}: circuit breaker open: {ex.Message}", ex);
+            throw new LlmUnavailableException($"{name}: circuit breaker open", ex.RetryAfter ?? options.BreakerDuration, ex);
+        }
+        catch (RateLimiterRejectedException ex)
+        {
+            outcome = "rate_limited";
+            throw new LlmUnavailableException($"{name}: rate limit reached", ex.RetryAfter ?? TimeSpan.FromSeconds(1), ex);
         }
         catch (TimeoutRejectedException ex)
         {
             outcome = "timeout";
-            throw new LlmUnavailableException($"{provider.Name}: no answer within {options.Timeout.TotalSeconds:0.#} s", ex);
+            throw new LlmUnavailableException($"{name}: no answer within {provider.Settings.Timeout.TotalSeconds:0.#} s", (TimeSpan?)null, ex);
         }
         catch (LlmRequestRejectedException)
         {
@@ -147,77 +187,161 @@ public sealed class LlmGateway : IDisposable
         }
         finally
         {
-            concurrency.Release();
+            ResilienceContextPool.Shared.Return(context);
             if (outcome != "success")
             {
-                metrics?.RecordLlmCall(provider.Name, model, outcome, timeProvider.GetElapsedTime(started), 0, 0, 0m);
+                metrics?.RecordLlmCall(name, model, outcome, timeProvider.GetElapsedTime(started), 0, 0, 0m);
             }
         }
     }
 
-    public void Dispose()
+    /// <summary>The resilience property the token limiter charges before the call.</summary>
+    internal static readonly ResiliencePropertyKey<int> EstimatedTokens = new("llm.estimated-tokens");
+
+    private List<(ProviderClient Provider, string Model)> Route(LlmRequest request)
     {
-        concurrency.Dispose();
-        foreach (var provider in providers.Values)
+        var choices = request.Route is { Count: > 0 } route ? route : [new ProviderChoice(request.Provider ?? LlmOptions.DefaultProviderName)];
+        return choices.Select(choice =>
         {
-            provider.Client.Dispose();
-        }
+            var provider = providers.TryGetValue(choice.Name, out var named) ? named
+                : throw new LlmRequestRejectedException($"unknown provider '{choice.Name}'; configured: {string.Join(", ", ProviderNames)}");
+            return (provider, choice.Model ?? provider.Settings.ModelFor(request.Model));
+        }).ToList();
     }
 
-    private ProviderClient CreateProvider(string name, string kind, string? endpoint, string? apiKey, string model, TimeProvider timeProvider)
+    private static long EstimateInputTokens(LlmRequest request)
     {
-        IChatClient client = kind switch
+        var characters = request.Prompt.Length + (request.System?.Length ?? 0) + (request.JsonSchema?.Length ?? 0)
+            + request.Conversation.Sum(m => m.Text.Length);
+        return (characters + 3) / 4;
+    }
+
+    private static List<ChatMessage> Messages(LlmRequest request)
+    {
+        var messages = new List<ChatMessage>();
+        if (!string.IsNullOrEmpty(request.System))
         {
-            LlmOptions.Simulated => new SimulatedChatClient(options.SimulatedLatency, timeProvider),
-            LlmOptions.OpenAi => CreateOpenAiClient(endpoint, apiKey, model, options.Timeout),
-            _ => throw new OptionsValidationException(LlmOptions.SectionName, typeof(LlmOptions), [$"LLM provider '{name}': kind '{kind}' is not one of openai, simulated."]),
+            messages.Add(new ChatMessage(ChatRole.System, request.System));
+        }
+
+        messages.Add(new ChatMessage(ChatRole.User, request.Prompt));
+        foreach (var (role, text) in request.Conversation)
+        {
+            messages.Add(new ChatMessage(role == "assistant" ? ChatRole.Assistant : ChatRole.User, text));
+        }
+
+        return messages;
+    }
+
+    private ChatOptions ChatOptionsFor(LlmRequest request, ProviderClient provider, string model)
+    {
+        var chatOptions = new ChatOptions
+        {
+            ModelId = ChatClients.WireModel(provider.Settings, model),
+            MaxOutputTokens = request.MaxTokens,
+            Temperature = (float?)request.Temperature,
         };
-        // A span per call (model, tokens, finish reason; never the prompt) between the activity's span and the HTTP one.
-        client = client.AsBuilder().UseOpenTelemetry(sourceName: OrchestratorTelemetry.LlmSource).Build();
-        var displayName = name == LlmOptions.DefaultProviderName ? kind : name;
-        var (state, control) = breakers.Register(displayName);
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+        if (request.JsonSchema is not null)
+        {
+            chatOptions.ResponseFormat = options.StructuredOutput switch
+            {
+                StructuredOutputMode.JsonObject => ChatResponseFormat.Json,
+                StructuredOutputMode.None => null,
+                _ => ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse(request.JsonSchema).RootElement.Clone(), "output"),
+            };
+        }
+
+        return chatOptions;
+    }
+
+    private ProviderClient CreateProvider(LlmProviderSettings settings)
+    {
+        var client = ChatClients.Create(settings, timeProvider);
+        var (state, control) = breakers.Register(settings.Name);
+        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                Name = $"llm-{name}",
+                Name = $"llm-{settings.Name}",
                 StateProvider = state,
                 ManualControl = control,
                 FailureRatio = options.BreakerFailureRatio,
                 MinimumThroughput = options.BreakerMinimumThroughput,
                 SamplingDuration = options.BreakerSamplingDuration,
                 BreakDuration = options.BreakerDuration,
-                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>(),
+                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>().Handle<TimeoutRejectedException>(),
             })
-            .AddTimeout(options.Timeout)
-            .Build();
-        return new ProviderClient(displayName, client, pipeline, model);
+            .AddConcurrencyLimiter(settings.MaxConcurrency, queueLimit: int.MaxValue)
+            .AddTimeout(settings.Timeout);
+        AddChaos(builder, settings);
+        return new ProviderClient(settings, client, builder.Build());
     }
+
+    /// <summary>Fault injection inside the timeout and the breaker, so a drill exercises both; nothing reaches the provider for an injected fault.</summary>
+    private static void AddChaos(ResiliencePipelineBuilder builder, LlmProviderSettings settings)
+    {
+        var chaos = settings.Chaos;
+        if (chaos.LatencyRate > 0)
+        {
+            builder.AddChaosLatency(chaos.LatencyRate, chaos.Latency);
+        }
+
+        if (chaos.FaultRate > 0)
+        {
+            builder.AddChaosFault(chaos.FaultRate, () => new LlmUnavailableException($"{settings.Name}: injected fault (chaos): provider unreachable"));
+        }
+
+        if (chaos.OutcomeRate > 0)
+        {
+            var status = chaos.OutcomeStatus;
+            builder.AddChaosFault(chaos.OutcomeRate, () => IsTransient(status)
+                ? new LlmUnavailableException($"{settings.Name} failed (HTTP {status}, injected by chaos)")
+                : new LlmRequestRejectedException($"{settings.Name} rejected the request (HTTP {status}, injected by chaos)"));
+        }
+    }
+
+    private static bool IsTransient(int status) => status is 408 or 429 or >= 500;
 
     private Exception Classify(string provider, ClientResultException ex)
     {
         var status = ex.Status;
-        Log.LlmCallFailed(logger, provider, status, ex.Message);
-        return status is >= 400 and < 500 and not 408 and not 429
-            ? new LlmRequestRejectedException($"{provider} rejected the request (HTTP {status}): {ex.Message}", ex)
-            : new LlmUnavailableException($"{provider} failed (HTTP {status}): {ex.Message}", ex);
-    }
-
-    private static IChatClient CreateOpenAiClient(string? endpoint, string? apiKey, string model, TimeSpan timeout)
-    {
-        var clientOptions = new OpenAIClientOptions
+        var message = Redact(ex.Message);
+        Log.LlmCallFailed(logger, provider, status, message);
+        if (!IsTransient(status) && status != 0)
         {
-            // Retries belong to Durable (they survive restarts and cost nothing while waiting).
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = timeout + TimeSpan.FromSeconds(5),
-        };
-        if (!string.IsNullOrWhiteSpace(endpoint))
-        {
-            clientOptions.Endpoint = new Uri(endpoint);
+            return new LlmRequestRejectedException($"{provider} rejected the request (HTTP {status}): {message}");
         }
 
-        var key = string.IsNullOrWhiteSpace(apiKey) ? "not-needed" : apiKey;
-        return new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(model).AsIChatClient();
+        return new LlmUnavailableException($"{provider} failed (HTTP {status}): {message}", RetryAfter(ex), ex);
     }
 
-    private sealed record ProviderClient(string Name, IChatClient Client, ResiliencePipeline Pipeline, string Model);
+    /// <summary>The provider's <c>retry-after-ms</c> or <c>Retry-After</c> (seconds or an HTTP date), when it sent one.</summary>
+    private TimeSpan? RetryAfter(ClientResultException ex)
+    {
+        var headers = ex.GetRawResponse()?.Headers;
+        if (headers is null)
+        {
+            return null;
+        }
+
+        if (headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
+        {
+            return TimeSpan.FromMilliseconds(millis);
+        }
+
+        if (!headers.TryGetValue("Retry-After", out var value) || value is null)
+        {
+            return null;
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at - timeProvider.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero
+            : null;
+    }
+
+    private sealed record ProviderClient(LlmProviderSettings Settings, IChatClient Client, ResiliencePipeline Pipeline);
 }

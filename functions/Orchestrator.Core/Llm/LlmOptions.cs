@@ -2,18 +2,42 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Orchestrator.Core.Llm;
 
-/// <summary>LLM providers: an OpenAI-compatible endpoint, or the built-in <c>simulated</c> one.</summary>
+/// <summary>
+/// LLM providers. The settings directly under <c>Llm</c> are the provider named <c>default</c> (and the defaults of
+/// every named provider under <see cref="Providers"/>); the rest applies to all providers.
+/// </summary>
 public sealed class LlmOptions
 {
     public const string SectionName = "Llm";
 
-    /// <summary><c>openai</c> (any OpenAI-compatible server), <c>simulated</c>, or empty to choose from <see cref="Endpoint"/> / <c>OPENAI_*</c>.</summary>
+    /// <summary><c>openai</c> (any OpenAI-compatible server), <c>azure-openai</c>, <c>simulated</c>, or empty to choose from <see cref="Endpoint"/> / <c>OPENAI_*</c>.</summary>
     public string? Provider { get; set; }
 
     /// <summary>Base URL, e.g. <c>https://api.openai.com/v1</c>, <c>https://RESOURCE.openai.azure.com/openai/v1</c>, <c>http://localhost:11434/v1</c>.</summary>
     public string? Endpoint { get; set; }
 
     public string? ApiKey { get; set; }
+
+    /// <summary><c>azure-openai</c>: the deployment; see <see cref="LlmProviderOptions.Deployment"/>.</summary>
+    public string? Deployment { get; set; }
+
+    public bool UseManagedIdentity { get; set; }
+
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>The default provider's models and their prices (<c>Llm:Models:gpt-4o:InputCostPer1K</c>).</summary>
+    public Dictionary<string, LlmModelOptions> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The default provider's requests per minute across the cluster; empty for no limit.</summary>
+    [Range(1, 1_000_000)]
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>The default provider's tokens per minute across the cluster; empty for no limit.</summary>
+    [Range(1, 1_000_000_000)]
+    public int? TokensPerMinute { get; set; }
+
+    /// <summary>The default provider's fault injection; see <see cref="LlmChaosOptions"/>.</summary>
+    public LlmChaosOptions Chaos { get; set; } = new();
 
     [Required]
     public string Model { get; set; } = "gpt-4o-mini";
@@ -26,6 +50,7 @@ public sealed class LlmOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan SimulatedLatency { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>Calls in flight at once per provider, across the whole cluster.</summary>
     [Range(1, 10_000)]
     public int MaxConcurrency { get; set; } = 32;
 
@@ -66,7 +91,29 @@ public sealed class LlmOptions
     public const string DefaultProviderName = "default";
 
     public const string OpenAi = "openai";
+    public const string AzureOpenAi = "azure-openai";
     public const string Simulated = "simulated";
+
+    /// <summary>Every provider by name, with the settings each inherits from this section filled in.</summary>
+    public IReadOnlyDictionary<string, LlmProviderSettings> ResolveProviders()
+    {
+        var resolved = new Dictionary<string, LlmProviderSettings>(StringComparer.OrdinalIgnoreCase)
+        {
+            [DefaultProviderName] = new(
+                DefaultProviderName, EffectiveProvider, Endpoint, ApiKey, Deployment, UseManagedIdentity, ManagedIdentityClientId, Model,
+                Models, InputCostPer1K, OutputCostPer1K, MaxConcurrency, RequestsPerMinute, TokensPerMinute, Timeout, SimulatedLatency, Chaos),
+        };
+        foreach (var (name, p) in Providers)
+        {
+            resolved[name] = new(
+                name, p.Kind.Trim().ToLowerInvariant(), p.Endpoint, p.ApiKey, p.Deployment, p.UseManagedIdentity, p.ManagedIdentityClientId,
+                p.Model ?? p.Deployment ?? Model, p.Models, p.InputCostPer1K ?? InputCostPer1K, p.OutputCostPer1K ?? OutputCostPer1K,
+                p.MaxConcurrency ?? MaxConcurrency, p.RequestsPerMinute, p.TokensPerMinute, p.Timeout ?? Timeout,
+                p.SimulatedLatency ?? SimulatedLatency, p.Chaos);
+        }
+
+        return resolved;
+    }
 
     /// <summary>The provider actually used once configuration and <c>OPENAI_*</c> variables are applied.</summary>
     public string EffectiveProvider =>

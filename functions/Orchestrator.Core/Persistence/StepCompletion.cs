@@ -12,4 +12,8 @@ public sealed record StepCompletion(
     decimal CostUsd,
     string? Provider,
     string? Model,
-    int? LatencyMs);
+    int? LatencyMs)
+{
+    /// <summary>The providers of the chain skipped before the one that served the step, as JSON; null when the first served it.</summary>
+    public string? SkippedProvidersJson { get; init; }
+}

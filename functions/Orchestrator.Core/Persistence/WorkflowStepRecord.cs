@@ -20,4 +20,5 @@ public sealed record WorkflowStepRecord(
     string? Error,
     string? ReusedFrom,
     string? WaitEvent = null,
-    DateTimeOffset? WaitUntil = null);
+    DateTimeOffset? WaitUntil = null,
+    string? SkippedProvidersJson = null);

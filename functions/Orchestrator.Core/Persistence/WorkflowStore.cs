@@ -16,7 +16,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
     private const string StepColumns =
         "run_id, step_id, iteration, attempt, step_type, status, output, tokens_in, tokens_out, cost_usd, provider, model, " +
-        "latency_ms, started_at, completed_at, error, reused_from, wait_event, wait_until";
+        "latency_ms, started_at, completed_at, error, reused_from, wait_event, wait_until, skipped_providers::text";
 
     /// <summary>Inserts a Pending run; with an idempotency key already used, returns the existing run's id instead.</summary>
     public async Task<(string Id, bool Created)> InsertRunAsync(NewRun run, CancellationToken cancellationToken)
@@ -197,6 +197,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
                 UPDATE workflow_steps
                    SET status = @status, output = @output, tokens_in = @tin, tokens_out = @tout, cost_usd = @cost,
                        provider = @provider, model = @model, latency_ms = @latency, completed_at = now(), error = NULL,
+                       skipped_providers = @skipped::jsonb,
                        started_at = COALESCE(started_at, now())
                  WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
                 RETURNING tokens_in, tokens_out, cost_usd)
@@ -214,6 +215,7 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         command.Parameters.AddNullable("provider", NpgsqlDbType.Text, completion.Provider);
         command.Parameters.AddNullable("model", NpgsqlDbType.Text, completion.Model);
         command.Parameters.AddNullable("latency", NpgsqlDbType.Integer, completion.LatencyMs);
+        command.Parameters.AddNullable("skipped", NpgsqlDbType.Text, completion.SkippedProvidersJson);
         command.Parameters.AddStepKey(completion.RunId, completion.StepId, completion.Iteration);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -394,7 +396,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetInt32(12),
         r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13), r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
         r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16),
-        r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetFieldValue<DateTimeOffset>(18));
+        r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetFieldValue<DateTimeOffset>(18),
+        r.IsDBNull(19) ? null : r.GetString(19));
 
     /// <summary>
     /// Takes up to <paramref name="limit"/> unfinished runs of <paramref name="taskHub"/> older than

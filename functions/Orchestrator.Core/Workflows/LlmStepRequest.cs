@@ -1,6 +1,9 @@
 namespace Orchestrator.Core.Workflows;
 
-/// <summary>Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator.</summary>
+/// <summary>
+/// Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator.
+/// <see cref="Route"/> is the step's provider chain (<see cref="Provider"/> is the single provider of inputs written before chains).
+/// </summary>
 public sealed record LlmStepRequest(
     string RunId,
     string StepId,
@@ -13,4 +16,5 @@ public sealed record LlmStepRequest(
     string? OutputSchemaJson = null,
     int? MaxRepairs = null,
     string? Provider = null,
-    string? RestoreEpoch = null);
+    string? RestoreEpoch = null,
+    IReadOnlyList<Definitions.ProviderChoice>? Route = null);

@@ -8,6 +8,7 @@ namespace Orchestrator.Core.Workflows;
 /// is spent and the last failure was an outage of a dependency (PostgreSQL, the LLM provider unreachable or its
 /// breaker open), it keeps retrying for the run's <see cref="OutagePolicy.Window"/>. Failures of the step's own work
 /// (a rejected request, a template error, an invalid structured reply) are never retried by this.
+/// A failure that says when to come back (<see cref="Llm.RetryAfterHint"/>) is retried no sooner than that.
 /// The handlers are orchestrator code: they use only the retry context and durable timers, so replays agree.
 /// </summary>
 internal static class OutageRetries
@@ -34,6 +35,13 @@ internal static class OutageRetries
             else
             {
                 return false;
+            }
+
+            // The provider (Retry-After), the breaker (end of its break) or a rate limit named the earliest moment the
+            // next attempt is worth making: it comes no sooner, on a durable timer (no compute while waiting).
+            if (Llm.RetryAfterHint.Read(retry.LastFailure) is { } after && after > delay)
+            {
+                delay = after;
             }
 
             await retry.OrchestrationContext.CreateTimer(delay, retry.CancellationToken);

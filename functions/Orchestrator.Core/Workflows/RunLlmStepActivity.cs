@@ -44,7 +44,7 @@ public sealed class RunLlmStepActivity(
         }
         else
         {
-            Log.StepStarted(logger, input.RunId, input.StepId, input.Iteration, llm.Provider);
+            Log.StepStarted(logger, input.RunId, input.StepId, input.Iteration, (input.Route is { Count: > 0 } route ? route[0].Name : input.Provider ?? llm.Provider));
             var started = time.GetTimestamp();
             try
             {
@@ -67,7 +67,8 @@ public sealed class RunLlmStepActivity(
             "recording a step's result",
             token => store.CompleteStepAsync(
                 new StepCompletion(input.RunId, input.StepId, input.Iteration, StepStatus.Completed, completion.Text,
-                    completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, completion.Model, latency),
+                    completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, completion.Model, latency)
+                { SkippedProvidersJson = SkippedJson(completion.Skipped) },
                 token),
             cancellationToken);
         paid.Forget(input.RunId, input.StepId, input.Iteration);
@@ -75,6 +76,9 @@ public sealed class RunLlmStepActivity(
         metrics?.StepDuration.WithLabels(Definitions.StepTypes.Llm, "completed").Observe(latency / 1000.0);
         return new StepResult(completion.Text, completion.InputTokens, completion.OutputTokens, completion.CostUsd, completion.Provider, Reused: false);
     }
+
+    private static string? SkippedJson(IReadOnlyList<LlmSkip> skipped) =>
+        skipped.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(skipped, System.Text.Json.JsonSerializerOptions.Web);
 
     /// <summary>
     /// Records a failed attempt. When the database stays away the failure itself still reaches the orchestration
@@ -99,7 +103,7 @@ public sealed class RunLlmStepActivity(
     /// <summary>One call, or — with an output schema — calls until the reply validates or the repairs run out.</summary>
     private async Task<LlmCompletion> CallAsync(LlmStepRequest input, CancellationToken cancellationToken)
     {
-        var request = new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature) { JsonSchema = input.OutputSchemaJson, Provider = input.Provider };
+        var request = new LlmRequest(input.Prompt, input.System, input.Model, input.MaxTokens, input.Temperature) { JsonSchema = input.OutputSchemaJson, Provider = input.Provider, Route = input.Route };
         var completion = await llm.CompleteAsync(request, cancellationToken);
         if (input.OutputSchemaJson is null)
         {

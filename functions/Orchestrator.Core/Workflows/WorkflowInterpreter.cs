@@ -112,8 +112,9 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             llm.Temperature ?? definition.Defaults?.Temperature,
             llm.Output?.Schema.ToJsonString(),
             llm.Output?.MaxRepairs,
-            llm.Provider ?? definition.Defaults?.Provider,
-            input.RestoreEpoch);
+            null,
+            input.RestoreEpoch,
+            (llm.Provider ?? definition.Defaults?.Provider)?.Choices);
 
         StepResult result;
         try

@@ -160,15 +160,26 @@ public sealed class WorkflowRuns(
         }
     }
 
-    /// <summary>Providers a definition names that this deployment does not configure.</summary>
+    /// <summary>Providers a definition names (alone or in a fallback chain) that this deployment does not configure.</summary>
     private IEnumerable<DefinitionError> UnknownProviders(WorkflowDefinition definition)
     {
-        DefinitionError Error(string path, string name) =>
-            new(path, $"unknown provider '{name}'{Suggestions.Hint(name, llm.ProviderNames)}; configured: {string.Join(", ", llm.ProviderNames)}");
-
-        if (!llm.Knows(definition.Defaults?.Provider))
+        IEnumerable<DefinitionError> Check(string path, ProviderChain? chain)
         {
-            yield return Error("definition.defaults.provider", definition.Defaults!.Provider!);
+            var choices = chain?.Choices ?? [];
+            for (var i = 0; i < choices.Count; i++)
+            {
+                var name = choices[i].Name;
+                if (!llm.Knows(name))
+                {
+                    var at = choices.Count == 1 && choices[i].Model is null ? path : choices[i].Model is null ? $"{path}[{i}]" : $"{path}[{i}].name";
+                    yield return new(at, $"unknown provider '{name}'{Suggestions.Hint(name, llm.ProviderNames)}; configured: {string.Join(", ", llm.ProviderNames)}");
+                }
+            }
+        }
+
+        foreach (var error in Check("definition.defaults.provider", definition.Defaults?.Provider))
+        {
+            yield return error;
         }
 
         for (var i = 0; i < definition.Steps.Count; i++)
@@ -178,9 +189,9 @@ public sealed class WorkflowRuns(
                 : [(definition.Steps[i], $"definition.steps[{i}]")];
             foreach (var (step, path) in nested)
             {
-                if (step is LlmStepDefinition { Provider: { } provider } && !llm.Knows(provider))
+                foreach (var error in Check($"{path}.provider", (step as LlmStepDefinition)?.Provider))
                 {
-                    yield return Error($"{path}.provider", provider);
+                    yield return error;
                 }
             }
         }

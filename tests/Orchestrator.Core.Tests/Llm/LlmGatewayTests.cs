@@ -16,8 +16,8 @@ public sealed class LlmGatewayTests
         var again = await gateway.CompleteAsync(new LlmRequest("Summarise the quarterly report", null, null, null, null), default);
         var other = await gateway.CompleteAsync(new LlmRequest("Something else", null, null, null, null), default);
 
-        Assert.Equal(LlmOptions.Simulated, gateway.Provider);
-        Assert.Equal(LlmOptions.Simulated, first.Provider);
+        Assert.Equal(LlmOptions.DefaultProviderName, gateway.Provider);
+        Assert.Equal(LlmOptions.DefaultProviderName, first.Provider);
         Assert.StartsWith("[simulated ", first.Text);
         Assert.Equal(first.Text, again.Text);
         Assert.NotEqual(first.Text, other.Text);

@@ -103,6 +103,30 @@ public sealed class OutageRetriesTests
     }
 
     [Theory]
+    [InlineData(1, 3)] // the policy's 1 s gives way to the provider's 3 s
+    [InlineData(40, 25)] // past the attempts: the outage interval (10 s) gives way to the breaker's remaining 25 s
+    public async Task A_failure_that_says_when_to_come_back_is_retried_no_sooner(int failedAttempt, int retryAfterSeconds)
+    {
+        var message = RetryAfterHint.Append("default failed (HTTP 429): slow down", TimeSpan.FromSeconds(retryAfterSeconds));
+        var failure = new TaskFailureDetails(typeof(TaskFailedException).FullName!, "activity failed", null,
+            new TaskFailureDetails(typeof(LlmUnavailableException).FullName!, message, null, null, null), null);
+
+        var retried = await Handle(Step, failedAttempt, failure, TimeSpan.FromMinutes(1));
+
+        Assert.True(retried);
+        Assert.Equal(new[] { TimeSpan.FromSeconds(retryAfterSeconds) }, context.TimerDelays);
+    }
+
+    [Fact]
+    public async Task A_hint_shorter_than_the_policy_pause_does_not_shorten_it()
+    {
+        var failure = new TaskFailureDetails(typeof(LlmUnavailableException).FullName!, RetryAfterHint.Append("busy", TimeSpan.FromMilliseconds(200)), null, null, null);
+
+        Assert.True(await Handle(Step, 2, failure, TimeSpan.FromSeconds(5)));
+        Assert.Equal(new[] { TimeSpan.FromSeconds(3) }, context.TimerDelays);
+    }
+
+    [Theory]
     [InlineData(64)]
     [InlineData(5_000)]
     [InlineData(int.MaxValue)]

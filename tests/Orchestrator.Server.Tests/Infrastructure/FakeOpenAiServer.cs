@@ -42,6 +42,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeOpenAiServer(app);
         app.MapPost("/v1/chat/completions", fake.HandleAsync);
+        // Azure OpenAI's v1 API: the same wire format under /openai/v1, authenticated with an api-key header.
+        app.MapPost("/openai/v1/chat/completions", fake.HandleAsync);
         await app.StartAsync();
         fake.BaseUrl = app.Urls.First() + "/v1";
         return fake;
@@ -57,6 +59,15 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     /// <summary>Prompts containing <paramref name="marker"/> get an HTTP error with an OpenAI error body.</summary>
     public void Fail(string marker, int status, string message) => rules[marker] = new Rule(TimeSpan.Zero, status, message, null);
+
+    /// <summary>As <see cref="Fail"/>, with a <c>Retry-After</c> header of <paramref name="retryAfter"/> whole seconds.</summary>
+    public void Fail(string marker, int status, string message, int retryAfter) => rules[marker] = new Rule(TimeSpan.Zero, status, message, null) { RetryAfter = retryAfter };
+
+    /// <summary>Every prompt fails with <paramref name="status"/> until <see cref="Heal"/>(<c>""</c>): a total outage of the provider.</summary>
+    public void FailEverything(int status = 503) => Fail("", status, "provider outage");
+
+    /// <summary>Prompts containing <paramref name="marker"/> are answered with finish reason <c>content_filter</c> (a refusal).</summary>
+    public void Refuse(string marker) => rules[marker] = new Rule(TimeSpan.Zero, null, null, null) { ContentFilter = true };
 
     /// <summary>Prompts containing <paramref name="marker"/> are answered with these contents in turn (the last one repeats).</summary>
     public void Reply(string marker, params string[] contents) => Reply(marker, TimeSpan.Zero, contents);
@@ -121,7 +132,14 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var format = body?["response_format"];
         var last = messages.LastOrDefault()?["content"] is JsonValue lv ? lv.GetValue<string>() : prompt;
         var traceParent = context.Request.Headers.TryGetValue("traceparent", out var header) ? header.ToString() : null;
-        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow, messages.Count, format?["type"]?.GetValue<string>(), last, traceParent));
+        var apiKey = context.Request.Headers.TryGetValue("api-key", out var key) ? key.ToString() : null;
+        var authorization = context.Request.Headers.Authorization.ToString();
+        received.Enqueue(new ReceivedRequest(prompt, model, DateTimeOffset.UtcNow, messages.Count, format?["type"]?.GetValue<string>(), last, traceParent)
+        {
+            Path = context.Request.Path,
+            ApiKey = apiKey,
+            Authorization = authorization.Length == 0 ? null : authorization,
+        });
 
         var now = Interlocked.Increment(ref inFlight);
         try
@@ -141,7 +159,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     private async Task AnswerAsync(HttpContext context, string prompt, string model, JsonNode? format)
     {
-        var rule = rules.FirstOrDefault(r => prompt.Contains(r.Key, StringComparison.Ordinal)).Value;
+        var rule = rules.Where(r => prompt.Contains(r.Key, StringComparison.Ordinal)).OrderByDescending(r => r.Key.Length).FirstOrDefault().Value;
         if (rule is not null)
         {
             if (rule.Gate is not null)
@@ -157,6 +175,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             if (rule.Status is { } status)
             {
                 context.Response.StatusCode = status;
+                if (rule.RetryAfter is { } retryAfter)
+                {
+                    context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 await context.Response.WriteAsJsonAsync(new { error = new { message = rule.Message, type = "invalid_request_error", code = "fake_error" } });
                 return;
             }
@@ -184,16 +207,29 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             @object = "chat.completion",
             created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             model,
-            choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = "stop" } },
+            choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = rule?.ContentFilter == true ? "content_filter" : "stop" } },
             usage = new { prompt_tokens = promptTokens, completion_tokens = 3, total_tokens = promptTokens + 3 },
         });
     }
 
-    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null);
+    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null)
+    {
+        public int? RetryAfter { get; init; }
+
+        public bool ContentFilter { get; init; }
+    }
 }
 
 /// <summary>
 /// One request the fake LLM received: its first user prompt, how many messages, the response format asked for, the
 /// last message, and the W3C <c>traceparent</c> header it came with.
 /// </summary>
-public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At, int MessageCount = 1, string? ResponseFormat = null, string? LastMessage = null, string? TraceParent = null);
+public sealed record ReceivedRequest(string Prompt, string Model, DateTimeOffset At, int MessageCount = 1, string? ResponseFormat = null, string? LastMessage = null, string? TraceParent = null)
+{
+    public string? Path { get; init; }
+
+    /// <summary>The <c>api-key</c> header (Azure OpenAI's key authentication).</summary>
+    public string? ApiKey { get; init; }
+
+    public string? Authorization { get; init; }
+}
