@@ -171,6 +171,24 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
         Assert.True(busiest <= 60, $"{busiest} requests within one minute against a limit of 60");
     }
 
+    [Fact]
+    public async Task Fault_injection_is_reported_in_health_and_its_faults_never_reach_the_provider()
+    {
+        var tag = Definitions.Tag();
+        var definition = Chain(tag, 1, "chaotic");
+        definition["steps"]![0]!["timeout"] = "4s";
+        var id = await cluster.Api.StartAsync(definition, new JsonObject { ["text"] = "chaos" });
+
+        var run = await cluster.Api.WaitForStatusAsync(id, "Failed", TimeSpan.FromSeconds(30));
+        var (_, health, _) = await cluster.Api.GetAsync("/health");
+
+        Assert.Contains("did not finish within 4s", run["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, cluster.Llm.CountContaining(tag));
+        var chaos = health!["checks"]!["llm-chaos"]!;
+        Assert.Equal("degraded", chaos["status"]!.GetValue<string>());
+        Assert.Contains("chaotic", chaos["description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private Task<List<string>> StartOnBothAsync(int count, Func<int, JsonObject> definition, Func<int, string> text) =>
         StartOnBothAsync(count, definition, i => new JsonObject { ["text"] = text(i) });
 
@@ -299,6 +317,7 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
             Provider("strict", llm);
             Provider("narrow", llm, ("MaxConcurrency", "5"));
             Provider("metered", llm, ("RequestsPerMinute", "60"));
+            Provider("chaotic", llm, ("Chaos__FaultRate", "1"));
             return settings;
         }
     }

@@ -97,7 +97,8 @@ public static class OrchestratorCoreExtensions
                 [HealthTags.Ready],
                 HealthCheckTimeout))
             .AddCheck<ReplicaHealthCheck>("postgres-replica", HealthStatus.Degraded, [], HealthCheckTimeout)
-            .AddCheck<MaintenanceHealthCheck>("maintenance", HealthStatus.Degraded, []);
+            .AddCheck<MaintenanceHealthCheck>("maintenance", HealthStatus.Degraded, [])
+            .AddCheck<LlmChaosHealthCheck>("llm-chaos", HealthStatus.Degraded, []);
         return services;
     }
 
