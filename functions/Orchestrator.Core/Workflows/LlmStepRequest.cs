@@ -1,6 +1,9 @@
 namespace Orchestrator.Core.Workflows;
 
-/// <summary>Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator.</summary>
+/// <summary>
+/// Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator. The budget
+/// limits are the run's (<c>budget</c> of its definition): the activity reserves the call's maximum against them.
+/// </summary>
 public sealed record LlmStepRequest(
     string RunId,
     string StepId,
@@ -13,4 +16,6 @@ public sealed record LlmStepRequest(
     string? OutputSchemaJson = null,
     int? MaxRepairs = null,
     string? Provider = null,
-    string? RestoreEpoch = null);
+    string? RestoreEpoch = null,
+    long? BudgetMaxTokens = null,
+    decimal? BudgetMaxCostUsd = null);

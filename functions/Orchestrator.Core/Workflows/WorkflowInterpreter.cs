@@ -113,7 +113,9 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             llm.Output?.Schema.ToJsonString(),
             llm.Output?.MaxRepairs,
             llm.Provider ?? definition.Defaults?.Provider,
-            input.RestoreEpoch);
+            input.RestoreEpoch,
+            definition.Budget?.MaxTokens,
+            definition.Budget?.MaxCostUsd);
 
         StepResult result;
         try
