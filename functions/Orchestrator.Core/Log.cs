@@ -114,6 +114,35 @@ internal static partial class Log
     [LoggerMessage(5105, LogLevel.Warning, "The database was restored (scripts/restore.sh, at {RestoredAt}); restarting its {Count} unfinished runs from their recorded steps")]
     public static partial void RestoreResync(ILogger logger, string restoredAt, int count);
 
+    // 6000-6049: step leases and budget reservations.
+    [LoggerMessage(6000, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] is being run by {Holder}; waiting for its result instead of calling the LLM")]
+    public static partial void StepHeldElsewhere(ILogger logger, string runId, string stepId, int iteration, string holder);
+
+    [LoggerMessage(6001, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] was completed by the execution it waited for; returning that result, no call made")]
+    public static partial void StepCompletedElsewhere(ILogger logger, string runId, string stepId, int iteration);
+
+    [LoggerMessage(6002, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}]: the lease of {Holder} lapsed or its attempt ended; this execution claimed the step")]
+    public static partial void StepTakenOver(ILogger logger, string runId, string stepId, int iteration, string holder);
+
+    [LoggerMessage(6003, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}]: its lease was taken over by another execution while the call ran; the first result recorded wins")]
+    public static partial void StepLeaseLost(ILogger logger, string runId, string stepId, int iteration);
+
+    [LoggerMessage(6004, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}]: its lease could not be renewed: {Error}")]
+    public static partial void StepLeaseNotRenewed(ILogger logger, string runId, string stepId, int iteration, string error);
+
+    [LoggerMessage(6005, LogLevel.Information, "Run {RunId} step {StepId}[{Iteration}] waits for {Outstanding} reservation(s) of its run to settle: {Reason}")]
+    public static partial void BudgetPending(ILogger logger, string runId, string stepId, int iteration, int outstanding, string reason);
+
+    [LoggerMessage(6006, LogLevel.Warning, "Run {RunId} step {StepId}[{Iteration}] refused by its run's budget: {Reason}")]
+    public static partial void BudgetExhausted(ILogger logger, string runId, string stepId, int iteration, string reason);
+
+    [LoggerMessage(6007, LogLevel.Information, "Released {Count} step lease(s) held by earlier processes of instance {InstanceId}; their steps may be taken over at once")]
+    public static partial void PredecessorLeasesReleased(ILogger logger, int count, string instanceId);
+
+    [LoggerMessage(6008, LogLevel.Warning, "Could not release the step leases of earlier processes of instance {InstanceId}: {Error}; they lapse by themselves within {LeaseDuration}")]
+    public static partial void PredecessorLeasesNotReleased(ILogger logger, string instanceId, string error, TimeSpan leaseDuration);
+
+    // 6300-6349: LLM providers.
     [LoggerMessage(6300, LogLevel.Warning, "LLM provider {Provider} ({Model}) skipped for the next one of the chain: {Reason}")]
     public static partial void ProviderSkipped(ILogger logger, string provider, string model, string reason);
 }

@@ -212,7 +212,9 @@ public sealed class WorkflowLanguageTests(ServerFixture fixture) : IClassFixture
     {
         var tag = Definitions.Tag();
         var definition = Definitions.Chain(tag, 3);
-        definition["budget"] = new JsonObject { ["maxTokens"] = 15 };
+        // Each call reserves its estimated input (about four characters a token) plus its maxTokens: step 1 may use
+        // 14 + 8 = 22 and spends 11 (the fake counts 8 words + 3), then step 2 may use 13 + 8 = 21, and 11 + 21 > 25.
+        definition["budget"] = new JsonObject { ["maxTokens"] = 25 };
         definition["defaults"] = new JsonObject { ["maxTokens"] = 8 };
 
         var run = await Api.WaitForStatusAsync(await Api.StartAsync(definition, new JsonObject { ["text"] = "one two three four five six" }), "Failed");

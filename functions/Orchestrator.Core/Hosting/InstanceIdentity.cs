@@ -27,9 +27,18 @@ public sealed class InstanceIdentity
     /// <summary><see cref="Id"/> plus this process's own token: the value written into a lease's holder column.</summary>
     public string Holder { get; }
 
-    /// <summary>Whether <paramref name="holder"/> was written by an earlier process of this same instance.</summary>
+    /// <summary>
+    /// A holder for one execution of an activity: <see cref="Holder"/> plus a token of its own. A task hub queue may hand
+    /// the same activity to this very process twice (a lapsed visibility timeout), so a step's lease names the
+    /// execution, not only the process.
+    /// </summary>
+    public string NewExecutionHolder() => $"{Holder}/{Guid.NewGuid():N}";
+
+    /// <summary>Whether <paramref name="holder"/> was written by an earlier process of this same instance (not by this process or one of its executions).</summary>
     public bool IsPredecessor(string holder) =>
-        holder.StartsWith(Id + "/", StringComparison.Ordinal) && !string.Equals(holder, Holder, StringComparison.Ordinal);
+        holder.StartsWith(Id + "/", StringComparison.Ordinal)
+        && !string.Equals(holder, Holder, StringComparison.Ordinal)
+        && !holder.StartsWith(Holder + "/", StringComparison.Ordinal);
 
     private static string? FirstOf(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 }

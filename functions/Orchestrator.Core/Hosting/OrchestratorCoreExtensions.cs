@@ -35,7 +35,13 @@ public static class OrchestratorCoreExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
 
-        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.SectionName).ValidateDataAnnotations(ResilienceOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ResilienceOptions>()
+            .BindConfiguration(ResilienceOptions.SectionName)
+            .ValidateDataAnnotations(ResilienceOptions.SectionName)
+            .Validate(
+                o => o.StepLeaseRenewInterval < o.StepLeaseDuration / 2,
+                "Resilience:StepLeaseRenewInterval must be less than half of Resilience:StepLeaseDuration (a lease must survive a missed renewal).")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<DatabaseRetry>();
@@ -57,6 +63,7 @@ public static class OrchestratorCoreExtensions
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<StartupReport>();
+        services.AddHostedService<PredecessorLeaseRelease>();
         services.AddProblemDetails();
         services.AddOrchestratorAuth(configuration);
         services.AddOrchestratorOperations();

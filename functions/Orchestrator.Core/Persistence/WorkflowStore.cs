@@ -137,19 +137,35 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Marks a step Running (attempt + 1 when it ran before) unless it already completed or its run is over.
-    /// Also moves the run from Pending to Running.
+    /// Claims a step for one execution: marks it Running (attempt + 1 when it ran before) under a lease for
+    /// <see cref="StepClaimRequest.Holder"/> and stores the call's budget reservation, unless it already completed,
+    /// its run is over, another execution holds a live lease on it, or the run's budget does not fit the call (then
+    /// nothing changes). Also moves the run from Pending to Running. The run row is locked for the whole decision, so
+    /// two claims of one run (the same step twice, or a map's items at once) are decided one after the other.
     /// </summary>
-    public async Task<StepClaim> ClaimStepAsync(string runId, string stepId, int iteration, string stepType, CancellationToken cancellationToken, string? restoreEpoch = null)
+    public async Task<StepClaim> ClaimStepAsync(StepClaimRequest claim, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var run = new NpgsqlCommand($"SELECT CASE WHEN {RestoreFence.Matches} THEN status ELSE '{RestoreFence.Superseded}' END FROM workflow_states WHERE id = @id FOR UPDATE", connection, transaction))
+        long tokensSpent;
+        decimal costSpent;
+        await using (var run = new NpgsqlCommand(
+            $"SELECT CASE WHEN {RestoreFence.Matches} THEN status ELSE '{RestoreFence.Superseded}' END, tokens_in + tokens_out, cost_usd FROM workflow_states WHERE id = @id FOR UPDATE",
+            connection, transaction))
         {
-            run.Parameters.AddWithValue("id", runId);
-            run.Parameters.AddNullable("epoch", NpgsqlDbType.Text, restoreEpoch);
-            var status = (string?)await run.ExecuteScalarAsync(cancellationToken);
+            run.Parameters.AddWithValue("id", claim.RunId);
+            run.Parameters.AddNullable("epoch", NpgsqlDbType.Text, claim.RestoreEpoch);
+            string? status = null;
+            (tokensSpent, costSpent) = (0, 0m);
+            await using (var reader = await run.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    (status, tokensSpent, costSpent) = (reader.GetString(0), reader.GetInt64(1), reader.GetDecimal(2));
+                }
+            }
+
             if (status is null or Workflows.RunStatus.Cancelled or Workflows.RunStatus.Completed or Workflows.RunStatus.Failed or RestoreFence.Superseded)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -157,30 +173,74 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
             }
         }
 
-        await using (var upsert = new NpgsqlCommand(
+        await using (var current = new NpgsqlCommand(
             """
-            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, started_at)
-            VALUES (@run, @step, @iteration, 1, @type, 'Running', now())
-            ON CONFLICT (run_id, step_id, iteration) DO UPDATE
-               SET attempt = workflow_steps.attempt + 1, status = 'Running', started_at = now(), error = NULL
-             WHERE workflow_steps.status NOT IN ('Completed', 'Skipped')
-            RETURNING 1
+            SELECT status, lease_holder, lease_expires_at > now()
+              FROM workflow_steps
+             WHERE run_id = @run AND step_id = @step AND iteration = @iteration
+               FOR UPDATE
             """, connection, transaction))
         {
-            upsert.Parameters.AddStepKey(runId, stepId, iteration);
-            upsert.Parameters.AddWithValue("type", stepType);
-            if (await upsert.ExecuteScalarAsync(cancellationToken) is null)
+            current.Parameters.AddStepKey(claim.RunId, claim.StepId, claim.Iteration);
+            string? status = null, holder = null;
+            var live = false;
+            await using (var reader = await current.ExecuteReaderAsync(cancellationToken))
             {
-                var completed = await ReadStepAsync(connection, transaction, runId, stepId, iteration, cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    (status, holder, live) = (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), !reader.IsDBNull(2) && reader.GetBoolean(2));
+                }
+            }
+
+            if (status is Workflows.StepStatus.Completed or Workflows.StepStatus.Skipped)
+            {
+                var completed = await ReadStepAsync(connection, transaction, claim.RunId, claim.StepId, claim.Iteration, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return new StepClaim(StepClaimKind.AlreadyCompleted, completed, null);
             }
+
+            if (status == Workflows.StepStatus.Running && live && holder is not null && !string.Equals(holder, claim.Holder, StringComparison.Ordinal))
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return new StepClaim(StepClaimKind.HeldElsewhere, null, null, holder);
+            }
+        }
+
+        if (claim.MaxTokens is not null || claim.MaxCostUsd is not null)
+        {
+            var standing = await BudgetStandingAsync(connection, transaction, claim, tokensSpent, costSpent, cancellationToken);
+            if (standing.Exceeded)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return new StepClaim(standing.OutstandingReservations > 0 ? StepClaimKind.BudgetPending : StepClaimKind.BudgetExhausted, null, null, null, standing);
+            }
+        }
+
+        await using (var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, started_at,
+                                        lease_holder, lease_expires_at, reserved_tokens, reserved_cost_usd)
+            VALUES (@run, @step, @iteration, 1, @type, 'Running', now(), @holder, now() + @lease, @reserved_tokens, @reserved_cost)
+            ON CONFLICT (run_id, step_id, iteration) DO UPDATE
+               SET attempt = workflow_steps.attempt + 1, status = 'Running', started_at = now(), error = NULL,
+                   lease_holder = EXCLUDED.lease_holder, lease_expires_at = EXCLUDED.lease_expires_at,
+                   reserved_tokens = EXCLUDED.reserved_tokens, reserved_cost_usd = EXCLUDED.reserved_cost_usd
+             WHERE workflow_steps.status NOT IN ('Completed', 'Skipped')
+            """, connection, transaction))
+        {
+            upsert.Parameters.AddStepKey(claim.RunId, claim.StepId, claim.Iteration);
+            upsert.Parameters.AddWithValue("type", claim.StepType);
+            upsert.Parameters.AddWithValue("holder", claim.Holder);
+            upsert.Parameters.AddWithValue("lease", claim.LeaseDuration);
+            upsert.Parameters.AddWithValue("reserved_tokens", claim.ReservedTokens);
+            upsert.Parameters.AddWithValue("reserved_cost", claim.ReservedCostUsd);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await using (var running = new NpgsqlCommand(
             "UPDATE workflow_states SET status = 'Running', updated_at = now() WHERE id = @id AND status = 'Pending'", connection, transaction))
         {
-            running.Parameters.AddWithValue("id", runId);
+            running.Parameters.AddWithValue("id", claim.RunId);
             await running.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -188,7 +248,93 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
         return new StepClaim(StepClaimKind.Claimed, null, Workflows.RunStatus.Running);
     }
 
-    /// <summary>Records a step's result once; the run's totals and checkpoint move only on that first completion.</summary>
+    /// <summary>
+    /// The run's budget as this claim sees it (inside the claim's transaction, the run row locked). Spent is the run's
+    /// own totals: <see cref="CompleteStepAsync"/> and <see cref="FailStepAsync"/> add what this run paid for, while
+    /// <see cref="CopyCompletedStepsAsync"/> copies reused steps without adding them, as the interpreter does not count
+    /// them either. Reserved is what the run's other steps that are Running under a live lease may still spend.
+    /// </summary>
+    private static async Task<BudgetStanding> BudgetStandingAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StepClaimRequest claim, long tokensSpent, decimal costSpent, CancellationToken cancellationToken)
+    {
+        await using var reserved = new NpgsqlCommand(
+            """
+            SELECT COALESCE(sum(reserved_tokens), 0)::bigint, COALESCE(sum(reserved_cost_usd), 0), count(*)::int
+              FROM workflow_steps
+             WHERE run_id = @run AND status = 'Running' AND lease_expires_at > now()
+               AND (reserved_tokens > 0 OR reserved_cost_usd > 0)
+               AND NOT (step_id = @step AND iteration = @iteration)
+            """, connection, transaction);
+        reserved.Parameters.AddStepKey(claim.RunId, claim.StepId, claim.Iteration);
+        await using var reader = await reserved.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new BudgetStanding(
+            tokensSpent, reader.GetInt64(0), claim.ReservedTokens, claim.MaxTokens,
+            costSpent, reader.GetDecimal(1), claim.ReservedCostUsd, claim.MaxCostUsd,
+            reader.GetInt32(2));
+    }
+
+    /// <summary>
+    /// Extends <paramref name="holder"/>'s lease on a Running step by <paramref name="leaseDuration"/> (database clock).
+    /// False when the lease is no longer its own: taken over after it lapsed, or the step already finished.
+    /// </summary>
+    public async Task<bool> RenewStepLeaseAsync(string runId, string stepId, int iteration, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_steps SET lease_expires_at = now() + @lease
+             WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status = 'Running' AND lease_holder = @holder
+            """);
+        command.Parameters.AddStepKey(runId, stepId, iteration);
+        command.Parameters.AddWithValue("holder", holder);
+        command.Parameters.AddWithValue("lease", leaseDuration);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Lets the leases that earlier processes of instance <paramref name="instanceId"/> held lapse now (their holder
+    /// starts with <c>{instanceId}/</c> but not with this process's <paramref name="holder"/>): a restarted instance
+    /// takes its own interrupted steps back at once instead of after the lease. Idempotent; returns how many lapsed.
+    /// </summary>
+    public async Task<int> ReleasePredecessorLeasesAsync(string instanceId, string holder, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE workflow_steps SET lease_expires_at = now()
+             WHERE lease_holder IS NOT NULL AND lease_expires_at > now()
+               AND starts_with(lease_holder, @instance) AND NOT starts_with(lease_holder, @holder)
+            """);
+        command.Parameters.AddWithValue("instance", instanceId + "/");
+        command.Parameters.AddWithValue("holder", holder + "/");
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records that the run's budget refused a step before its call: the step is Failed with <paramref name="error"/>,
+    /// no attempt is counted (a new row has attempt 0) and nothing is added to the run's totals.
+    /// </summary>
+    public async Task RefuseStepAsync(string runId, string stepId, int iteration, string stepType, string error, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO workflow_steps (run_id, step_id, iteration, attempt, step_type, status, error, completed_at)
+            VALUES (@run, @step, @iteration, 0, @type, 'Failed', @error, now())
+            ON CONFLICT (run_id, step_id, iteration) DO UPDATE
+               SET status = 'Failed', error = EXCLUDED.error, completed_at = now(),
+                   lease_holder = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_cost_usd = 0
+             WHERE workflow_steps.status NOT IN ('Completed', 'Skipped')
+               AND (workflow_steps.status <> 'Running' OR workflow_steps.lease_expires_at IS NULL OR workflow_steps.lease_expires_at <= now())
+            """);
+        command.Parameters.AddStepKey(runId, stepId, iteration);
+        command.Parameters.AddWithValue("type", stepType);
+        command.Parameters.AddWithValue("error", error);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a step's result once (the first writer wins, whichever execution it is); the run's totals and
+    /// checkpoint move only on that first completion. Clears the lease and the budget reservation.
+    /// </summary>
     public async Task CompleteStepAsync(StepCompletion completion, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -198,7 +344,8 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
                    SET status = @status, output = @output, tokens_in = @tin, tokens_out = @tout, cost_usd = @cost,
                        provider = @provider, model = @model, latency_ms = @latency, completed_at = now(), error = NULL,
                        skipped_providers = @skipped::jsonb,
-                       started_at = COALESCE(started_at, now())
+                       started_at = COALESCE(started_at, now()),
+                       lease_holder = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_cost_usd = 0
                  WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
                 RETURNING tokens_in, tokens_out, cost_usd)
             UPDATE workflow_states s
@@ -222,23 +369,28 @@ public sealed class WorkflowStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records a failed attempt (only a row that has not completed changes). Tokens the attempt paid for (rejected
-    /// structured replies) are added to the step and to the run's totals.
+    /// structured replies) are added to the step and to the run's totals. Clears the lease and the reservation. With a
+    /// <paramref name="holder"/>, an execution whose lapsed lease another execution has taken over (and still holds)
+    /// changes nothing: the step is that other execution's now.
     /// </summary>
-    public async Task FailStepAsync(string runId, string stepId, int iteration, string error, string? provider, int? latencyMs, Llm.LlmCompletion? spent, CancellationToken cancellationToken)
+    public async Task FailStepAsync(string runId, string stepId, int iteration, string error, string? provider, int? latencyMs, Llm.LlmCompletion? spent, CancellationToken cancellationToken, string? holder = null)
     {
         await using var command = dataSource.CreateCommand(
             """
             WITH failed AS (
                 UPDATE workflow_steps SET status = 'Failed', error = @error, failed_attempts = failed_attempts + 1, provider = COALESCE(@provider, provider),
                        latency_ms = @latency, completed_at = now(),
-                       tokens_in = tokens_in + @tin, tokens_out = tokens_out + @tout, cost_usd = cost_usd + @cost
+                       tokens_in = tokens_in + @tin, tokens_out = tokens_out + @tout, cost_usd = cost_usd + @cost,
+                       lease_holder = NULL, lease_expires_at = NULL, reserved_tokens = 0, reserved_cost_usd = 0
                  WHERE run_id = @run AND step_id = @step AND iteration = @iteration AND status NOT IN ('Completed', 'Skipped')
+                   AND (@holder::text IS NULL OR lease_holder IS NULL OR lease_holder = @holder OR lease_expires_at <= now())
                 RETURNING 1)
             UPDATE workflow_states s
                SET tokens_in = s.tokens_in + @tin, tokens_out = s.tokens_out + @tout, cost_usd = s.cost_usd + @cost, updated_at = now()
               FROM failed
              WHERE s.id = @run
             """);
+        command.Parameters.AddNullable("holder", NpgsqlDbType.Text, holder);
         command.Parameters.AddWithValue("error", error);
         command.Parameters.AddNullable("provider", NpgsqlDbType.Text, provider);
         command.Parameters.AddNullable("latency", NpgsqlDbType.Integer, latencyMs);

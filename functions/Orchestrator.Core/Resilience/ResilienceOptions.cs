@@ -29,4 +29,20 @@ public sealed class ResilienceOptions
     /// <summary>The longest pause between two attempts of an activity during an outage.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan OutageRetryMaxInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a step's claim stays valid without renewal. A second execution of the same activity waits while the
+    /// lease is live and takes the step over once it has lapsed (the holder died or stalled): well inside the
+    /// runbook's 30 s crash RTO.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StepLeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the execution holding a step renews its lease while the step's call runs (less than half the lease).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan StepLeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often an execution waiting for another's lease, or for its run's budget reservations to settle, looks again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
+    public TimeSpan StepWaitPollInterval { get; set; } = TimeSpan.FromMilliseconds(300);
 }

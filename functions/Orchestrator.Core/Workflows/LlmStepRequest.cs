@@ -1,7 +1,8 @@
 namespace Orchestrator.Core.Workflows;
 
 /// <summary>
-/// Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator.
+/// Input of the activity that runs one LLM step: the prompt is already rendered by the orchestrator. The budget
+/// limits are the run's (<c>budget</c> of its definition): the activity reserves the call's maximum against them.
 /// <see cref="Route"/> is the step's provider chain (<see cref="Provider"/> is the single provider of inputs written before chains).
 /// </summary>
 public sealed record LlmStepRequest(
@@ -17,4 +18,6 @@ public sealed record LlmStepRequest(
     int? MaxRepairs = null,
     string? Provider = null,
     string? RestoreEpoch = null,
+    long? BudgetMaxTokens = null,
+    decimal? BudgetMaxCostUsd = null,
     IReadOnlyList<Definitions.ProviderChoice>? Route = null);

@@ -11,6 +11,7 @@ public static class StepFailures
     {
         typeof(LlmRequestRejectedException).FullName!,
         typeof(RunNotActiveException).FullName!,
+        typeof(BudgetExceededException).FullName!,
         typeof(TemplateException).FullName!,
         typeof(StructuredOutputException).FullName!,
         typeof(ArgumentException).FullName!,

@@ -114,6 +114,8 @@ internal sealed class WorkflowInterpreter(TaskOrchestrationContext context, Work
             llm.Output?.MaxRepairs,
             null,
             input.RestoreEpoch,
+            definition.Budget?.MaxTokens,
+            definition.Budget?.MaxCostUsd,
             (llm.Provider ?? definition.Defaults?.Provider)?.Choices);
 
         StepResult result;

@@ -135,9 +135,9 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
     {
         var (_, started, _) = await ExecuteAsync(h => h.StartAsync(Request(StartBody("{}")), client.Object, new StaticPayloads(), default));
         var id = started!["id"]!.GetValue<string>();
-        await store.ClaimStepAsync(id, "a", 0, "llm", default);
+        await store.ClaimStepAsync(StepClaims.Request(id, "a", 0), default);
         await store.CompleteStepAsync(new StepCompletion(id, "a", 0, StepStatus.Completed, "A-out", 3, 4, 0m, "fake", "m", 10), default);
-        await store.ClaimStepAsync(id, "b", 0, "llm", default);
+        await store.ClaimStepAsync(StepClaims.Request(id, "b", 0), default);
         await store.FailStepAsync(id, "b", 0, "rejected", "fake", 5, null, default);
         await store.FinishRunAsync(id, RunStatus.Failed, null, "step 'b' failed", default);
 
@@ -151,7 +151,7 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
         Assert.Equal(id, (await store.GetRunAsync(retryId, default))!.RetryOf);
         Assert.Equal(retryId, ((WorkflowRunInput)client.Scheduled[^1].Input!).RunId);
 
-        var claim = await store.ClaimStepAsync(retryId, "a", 0, "llm", default);
+        var claim = await store.ClaimStepAsync(StepClaims.Request(retryId, "a", 0), default);
         Assert.Equal(StepClaimKind.AlreadyCompleted, claim.Kind);
         Assert.Equal("A-out", claim.Completed!.Output);
     }

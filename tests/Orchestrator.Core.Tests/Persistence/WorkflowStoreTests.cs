@@ -22,7 +22,7 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
     [Fact]
     public async Task Completing_a_step_twice_records_it_once_and_counts_its_tokens_once()
     {
-        await store.ClaimStepAsync("r1", "a", 0, "llm", default);
+        await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
         var completion = new StepCompletion("r1", "a", 0, StepStatus.Completed, "out", 10, 5, 0.25m, "openai", "m", 40);
 
         await store.CompleteStepAsync(completion, default);
@@ -38,13 +38,13 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_claim_after_completion_returns_the_recorded_result_and_a_repeat_claim_counts_an_attempt()
     {
-        await store.ClaimStepAsync("r1", "a", 0, "llm", default);
-        var again = await store.ClaimStepAsync("r1", "a", 0, "llm", default);
+        await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
+        var again = await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
         Assert.Equal(StepClaimKind.Claimed, again.Kind);
         Assert.Equal(2, Assert.Single(await store.GetStepsAsync("r1", default)).Attempt);
 
         await store.CompleteStepAsync(new StepCompletion("r1", "a", 0, StepStatus.Completed, "out", 1, 1, 0m, "openai", "m", 1), default);
-        var afterCompletion = await store.ClaimStepAsync("r1", "a", 0, "llm", default);
+        var afterCompletion = await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
 
         Assert.Equal(StepClaimKind.AlreadyCompleted, afterCompletion.Kind);
         Assert.Equal("out", afterCompletion.Completed!.Output);
@@ -54,7 +54,7 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
     public async Task A_cancelled_run_refuses_new_steps_and_is_never_overwritten_by_its_orchestration()
     {
         var (cancelled, previous) = await store.CancelRunAsync("r1", "operator", default);
-        var claim = await store.ClaimStepAsync("r1", "a", 0, "llm", default);
+        var claim = await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
         var finished = await store.FinishRunAsync("r1", RunStatus.Completed, "\"late\"", null, default);
 
         Assert.True(cancelled);
@@ -87,7 +87,7 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
         }
 
         var epoch = await store.GetRestoreEpochAsync(default);
-        var staleClaim = await store.ClaimStepAsync("r1", "a", 0, "llm", default, restoreEpoch: null);
+        var staleClaim = await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0), default);
         var staleRecord = await Assert.ThrowsAsync<RunNotActiveException>(() =>
             store.RecordStepAsync(new RecordStepRequest("r1", "t", 0, "transform", StepStatus.Completed, "1", null), default));
         var staleFinish = await store.FinishRunAsync("r1", RunStatus.Completed, "\"stale\"", null, default, new RestoreFence(null));
@@ -98,7 +98,7 @@ public sealed class WorkflowStoreTests : IAsyncLifetime
         Assert.False(staleFinish);
         Assert.Empty(await store.GetStepsAsync("r1", default));
 
-        Assert.Equal(StepClaimKind.Claimed, (await store.ClaimStepAsync("r1", "a", 0, "llm", default, epoch)).Kind);
+        Assert.Equal(StepClaimKind.Claimed, (await store.ClaimStepAsync(StepClaims.Request("r1", "a", 0, restoreEpoch: epoch), default)).Kind);
         Assert.False((await store.RecordStepAsync(new RecordStepRequest("r1", "t", 0, "transform", StepStatus.Completed, "1", null, RestoreEpoch: epoch), default)).AlreadyFinished);
         Assert.True(await store.FinishRunAsync("r1", RunStatus.Completed, "\"fresh\"", null, default, new RestoreFence(epoch)));
         Assert.Equal(RunStatus.Completed, (await store.GetRunAsync("r1", default))!.Status);

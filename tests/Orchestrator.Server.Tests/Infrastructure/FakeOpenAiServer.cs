@@ -84,6 +84,12 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         return gate;
     }
 
+    /// <summary>
+    /// Prompts containing <paramref name="marker"/> are answered as if the reply used all the tokens the request may
+    /// use: input about four characters a token (of every message), output its maximum (<c>max_completion_tokens</c>).
+    /// </summary>
+    public void SpendMaximum(string marker) => rules[marker] = new Rule(TimeSpan.Zero, null, null, null, SpendMaximum: true);
+
     public void Heal(string marker) => rules.TryRemove(marker, out _);
 
     /// <summary>The deterministic answer the fake gives to a prompt.</summary>
@@ -149,7 +155,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             {
             }
 
-            await AnswerAsync(context, prompt, model, format);
+            await AnswerAsync(context, prompt, model, format, body);
         }
         finally
         {
@@ -157,7 +163,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(HttpContext context, string prompt, string model, JsonNode? format)
+    private async Task AnswerAsync(HttpContext context, string prompt, string model, JsonNode? format, JsonNode? body)
     {
         var rule = rules.Where(r => prompt.Contains(r.Key, StringComparison.Ordinal)).OrderByDescending(r => r.Key.Length).FirstOrDefault().Value;
         if (rule is not null)
@@ -201,6 +207,19 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
 
         var promptTokens = prompt.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        var completionTokens = 3;
+        if (rule?.SpendMaximum is true)
+        {
+            var characters = (body?["messages"]?.AsArray() ?? []).Sum(m => m?["content"] switch
+            {
+                JsonValue v => v.GetValue<string>().Length,
+                JsonArray parts => parts.Sum(p => p?["text"]?.GetValue<string>().Length ?? 0),
+                _ => 0,
+            });
+            promptTokens = (characters + 3) / 4;
+            completionTokens = (body?["max_completion_tokens"] ?? body?["max_tokens"])?.GetValue<int>() ?? completionTokens;
+        }
+
         await context.Response.WriteAsJsonAsync(new
         {
             id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..12],
@@ -208,11 +227,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             model,
             choices = new[] { new { index = 0, message = new { role = "assistant", content = answer }, finish_reason = rule?.ContentFilter == true ? "content_filter" : "stop" } },
-            usage = new { prompt_tokens = promptTokens, completion_tokens = 3, total_tokens = promptTokens + 3 },
+            usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
         });
     }
 
-    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null)
+    private sealed record Rule(TimeSpan Delay, int? Status, string? Message, TaskCompletionSource? Gate, ConcurrentQueue<string>? Replies = null, string? LastReply = null, bool SpendMaximum = false)
     {
         public int? RetryAfter { get; init; }
 

@@ -31,6 +31,9 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Durable__StorageConnectionString"] = TestEnvironment.Azurite,
             ["Durable__TaskHubName"] = taskHub,
             ["Durable__WorkerId"] = "e2e-" + taskHub,
+            // The name its step leases carry: this logical Server's own (two Servers of one cluster share the worker id
+            // above), and the same across a restart of it, so a restarted Server releases its predecessor's leases.
+            ["Instance__Id"] = $"e2e-{taskHub}-{Guid.NewGuid():N}"[..40],
             ["Llm__Provider"] = "openai",
             ["Llm__Endpoint"] = llmBaseUrl,
             ["Llm__ApiKey"] = "test-key",
