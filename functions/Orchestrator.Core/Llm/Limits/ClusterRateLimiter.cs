@@ -267,7 +267,7 @@ public sealed class ClusterRateLimiter : RateLimiter
                 grant.Parameters.AddWithValue("limit", (long)permitLimit);
                 batch.BatchCommands.Add(grant);
                 await using var reader = await batch.ExecuteReaderAsync(token);
-                await reader.NextResultAsync(token);
+                // The lock's row first (the prune returns no rows), then the grant's.
                 await reader.NextResultAsync(token);
                 await reader.ReadAsync(token);
                 return reader.IsDBNull(0)

@@ -106,8 +106,9 @@ internal sealed class LimiterDatabase(
                 },
                 CancellationToken.None);
         }
-        catch (Exception ex) when (DependencyFailures.IsTransientDatabase(ex) || ex is ObjectDisposedException)
+        catch (Exception)
         {
+            // Whatever the reason (unreachable, refused login, disposed at shutdown), it did not answer: probe again later.
         }
 
         TimeSpan downFor;

@@ -15,7 +15,7 @@ public sealed class ProviderLimiterFactory(
     InstanceIdentity identity,
     IOptions<LlmLimitOptions> options,
     TimeProvider time,
-    ILoggerFactory loggers) : IAsyncDisposable
+    ILoggerFactory loggers) : IAsyncDisposable, IDisposable
 {
     private readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<ProviderLimiters>> created = new();
 
@@ -40,6 +40,14 @@ public sealed class ProviderLimiterFactory(
 
         ClusterRateLimiter PerMinute(string kind, int limit) =>
             new(provider, kind, limit, TimeSpan.FromMinutes(1), dataSource, settings, time, logger);
+    }
+
+    public void Dispose()
+    {
+        foreach (var limiters in created.Values.Where(l => l.IsValueCreated))
+        {
+            limiters.Value.Dispose();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -22,7 +22,7 @@ namespace Orchestrator.Core.Llm.Limits;
 /// A refused lease makes Polly throw <c>RateLimiterRejectedException</c>, whose <c>RetryAfter</c> comes from the lease.
 /// </remarks>
 public sealed class ProviderLimiters(
-    ClusterConcurrencyLimiter concurrency, ClusterRateLimiter? requests, ClusterRateLimiter? tokens) : IAsyncDisposable
+    ClusterConcurrencyLimiter concurrency, ClusterRateLimiter? requests, ClusterRateLimiter? tokens) : IAsyncDisposable, IDisposable
 {
     public ClusterConcurrencyLimiter Concurrency => concurrency;
 
@@ -31,6 +31,13 @@ public sealed class ProviderLimiters(
 
     /// <summary>Tokens per minute (acquire the estimate, settle to the usage); null when the provider sets no such limit.</summary>
     public ClusterRateLimiter? Tokens => tokens;
+
+    public void Dispose()
+    {
+        concurrency.Dispose();
+        requests?.Dispose();
+        tokens?.Dispose();
+    }
 
     public async ValueTask DisposeAsync()
     {

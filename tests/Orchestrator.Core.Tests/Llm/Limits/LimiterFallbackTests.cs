@@ -17,7 +17,7 @@ public sealed class LimiterFallbackTests(PostgresDatabase database) : IClassFixt
         SlotLease = TimeSpan.FromSeconds(2),
         SlotRenewInterval = TimeSpan.FromMilliseconds(200),
         QueueTimeout = TimeSpan.FromMilliseconds(300),
-        DatabaseTimeout = TimeSpan.FromMilliseconds(500),
+        DatabaseTimeout = TimeSpan.FromSeconds(2),
         FallbackProbeInterval = TimeSpan.FromMilliseconds(200),
     };
 
