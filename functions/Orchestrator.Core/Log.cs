@@ -145,4 +145,20 @@ internal static partial class Log
     // 6300-6349: LLM providers.
     [LoggerMessage(6300, LogLevel.Warning, "LLM provider {Provider} ({Model}) skipped for the next one of the chain: {Reason}")]
     public static partial void ProviderSkipped(ILogger logger, string provider, string model, string reason);
+
+    // 61xx: cluster-wide LLM limits (Llm/Limits).
+    [LoggerMessage(6100, LogLevel.Warning, "LLM {Limit} limit of provider {Provider} now counts on this instance only: PostgreSQL is unreachable ({Error}); the cluster-wide count resumes when it answers")]
+    public static partial void LimitFallbackEntered(ILogger logger, string limit, string provider, string error);
+
+    [LoggerMessage(6101, LogLevel.Information, "LLM {Limit} limit of provider {Provider} counts cluster-wide again: PostgreSQL answered after {Down}")]
+    public static partial void LimitFallbackLeft(ILogger logger, string limit, string provider, TimeSpan down);
+
+    [LoggerMessage(6102, LogLevel.Information, "Released {Count} LLM concurrency slots of provider {Provider} left by an earlier process of this instance")]
+    public static partial void PredecessorSlotsReleased(ILogger logger, string provider, int count);
+
+    [LoggerMessage(6103, LogLevel.Warning, "{Count} LLM concurrency slots of provider {Provider} expired before their renewal and may be held by another call now")]
+    public static partial void SlotsLost(ILogger logger, string provider, int count);
+
+    [LoggerMessage(6104, LogLevel.Debug, "LLM {Limit} limit of provider {Provider}: {What} failed ({Error}); the lease runs out on its own")]
+    public static partial void LimitWriteFailed(ILogger logger, string limit, string provider, string what, string error);
 }

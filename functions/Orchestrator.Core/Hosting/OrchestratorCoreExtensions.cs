@@ -11,6 +11,7 @@ using Orchestrator.Core.Auth;
 using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Health;
 using Orchestrator.Core.Llm;
+using Orchestrator.Core.Llm.Limits;
 using Orchestrator.Core.Metrics;
 using Orchestrator.Core.Operations;
 using Orchestrator.Core.Persistence;
@@ -56,6 +57,7 @@ public static class OrchestratorCoreExtensions
         services.AddSingleton<DefinitionHttpHandlers>();
         services.AddSingleton<DurableHttpApi>();
         services.AddSingleton<LlmGateway>();
+        services.AddLlmLimits();
         foreach (var (_, type) in DurableTasks.Activities)
         {
             services.AddTransient(type);
