@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Llm.Breakers;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -175,19 +176,15 @@ public sealed class LlmGateway : IDisposable
         // A span per call (model, tokens, finish reason; never the prompt) between the activity's span and the HTTP one.
         client = client.AsBuilder().UseOpenTelemetry(sourceName: OrchestratorTelemetry.LlmSource).Build();
         var displayName = name == LlmOptions.DefaultProviderName ? kind : name;
-        var (state, control) = breakers.Register(displayName);
+        var breaker = breakers.Register(displayName, new CircuitBreakerSettings
+        {
+            FailureRatio = options.BreakerFailureRatio,
+            MinimumThroughput = options.BreakerMinimumThroughput,
+            SamplingDuration = options.BreakerSamplingDuration,
+            BreakDuration = options.BreakerDuration,
+        });
         var pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                Name = $"llm-{name}",
-                StateProvider = state,
-                ManualControl = control,
-                FailureRatio = options.BreakerFailureRatio,
-                MinimumThroughput = options.BreakerMinimumThroughput,
-                SamplingDuration = options.BreakerSamplingDuration,
-                BreakDuration = options.BreakerDuration,
-                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>(),
-            })
+            .AddSharedCircuitBreaker(breaker, new PredicateBuilder().Handle<LlmUnavailableException>().Build())
             .AddTimeout(options.Timeout)
             .Build();
         return new ProviderClient(displayName, client, pipeline, model);
