@@ -122,10 +122,7 @@ public sealed class CircuitBreakerRegistry
 
         foreach (var row in rows)
         {
-            if (Find(row.Name) is { } breaker && breaker.Apply(row, counts: true))
-            {
-                Log.BreakerReset(Logger, row.Name, row.ResetGeneration);
-            }
+            Find(row.Name)?.Apply(row, counts: true);
         }
 
         lock (modeGate)

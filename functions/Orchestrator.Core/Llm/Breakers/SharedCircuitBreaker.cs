@@ -255,17 +255,17 @@ public sealed class SharedCircuitBreaker
     }
 
     /// <summary>
-    /// Takes in a row read from PostgreSQL (older reads than one already taken in are ignored); true when the row says
-    /// a reset happened since the last read while the breaker was not closed here.
+    /// Takes in a row read from PostgreSQL (older reads than one already taken in are ignored), and logs a reset that
+    /// happened since the last read while the breaker was not closed here.
     /// </summary>
-    internal bool Apply(BreakerRow row, bool counts)
+    internal void Apply(BreakerRow row, bool counts)
     {
         registry.ObserveDatabaseClock(row.DatabaseNow);
         lock (gate)
         {
             if (row.UpdatedAt < updatedAt)
             {
-                return false;
+                return;
             }
 
             var was = sharedState;
@@ -293,12 +293,15 @@ public sealed class SharedCircuitBreaker
                 (clusterSuccesses, clusterFailures) = (row.Successes, row.Failures);
             }
 
-            if (was != row.State)
+            // Logged before the new state is visible here (readers take the same lock).
+            if (reset)
+            {
+                Log.BreakerReset(registry.Logger, Name, row.ResetGeneration);
+            }
+            else if (was != row.State)
             {
                 Log.BreakerStateRead(registry.Logger, Name, row.State.ToString(), was.ToString());
             }
-
-            return reset;
         }
     }
 
