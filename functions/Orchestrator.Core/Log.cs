@@ -161,4 +161,28 @@ internal static partial class Log
 
     [LoggerMessage(6104, LogLevel.Debug, "LLM {Limit} limit of provider {Provider}: {What} failed ({Error}); the lease runs out on its own")]
     public static partial void LimitWriteFailed(ILogger logger, string limit, string provider, string what, string error);
+
+    [LoggerMessage(6200, LogLevel.Warning, "Circuit breaker {Breaker} opened for every instance for {BreakDuration} by {Holder}: {Reason}")]
+    public static partial void BreakerOpened(ILogger logger, string breaker, TimeSpan breakDuration, string holder, string reason);
+
+    [LoggerMessage(6201, LogLevel.Warning, "Circuit breaker {Breaker} opened on this instance only for {BreakDuration} ({Reason})")]
+    public static partial void BreakerOpenedLocally(ILogger logger, string breaker, TimeSpan breakDuration, string reason);
+
+    [LoggerMessage(6202, LogLevel.Information, "Circuit breaker {Breaker}: this call is the half-open probe ({Probe})")]
+    public static partial void BreakerProbeClaimed(ILogger logger, string breaker, string probe);
+
+    [LoggerMessage(6203, LogLevel.Information, "Circuit breaker {Breaker}: the probe ended as {Outcome}; the breaker is {State}")]
+    public static partial void BreakerProbeEnded(ILogger logger, string breaker, string outcome, string state);
+
+    [LoggerMessage(6204, LogLevel.Information, "Circuit breaker {Breaker} is {State} cluster-wide (was {Was} here)")]
+    public static partial void BreakerStateRead(ILogger logger, string breaker, string state, string was);
+
+    [LoggerMessage(6205, LogLevel.Warning, "Circuit breakers: PostgreSQL does not answer ({Error}); each breaker runs on this instance's own counts until it does")]
+    public static partial void BreakersLocal(ILogger logger, string error);
+
+    [LoggerMessage(6206, LogLevel.Information, "Circuit breakers: PostgreSQL answers again; back to the cluster-wide state")]
+    public static partial void BreakersShared(ILogger logger);
+
+    [LoggerMessage(6207, LogLevel.Error, "Circuit breakers: the sync tick failed; the next one tries again")]
+    public static partial void BreakerSyncFailed(ILogger logger, Exception exception);
 }

@@ -242,7 +242,7 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
             {
                 ["id"] = "each",
                 ["type"] = "map",
-                ["items"] = "{{ input.items }}",
+                ["items"] = "input.items",
                 ["maxParallel"] = items,
                 ["step"] = new JsonObject { ["id"] = "call", ["type"] = "llm", ["prompt"] = $"{tag} item {{{{ item }}}} of {{{{ run.id }}}}" },
             },

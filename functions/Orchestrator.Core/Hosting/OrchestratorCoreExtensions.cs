@@ -12,6 +12,7 @@ using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Health;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Llm.Limits;
+using Orchestrator.Core.Llm.Breakers;
 using Orchestrator.Core.Metrics;
 using Orchestrator.Core.Operations;
 using Orchestrator.Core.Persistence;
@@ -78,7 +79,14 @@ public static class OrchestratorCoreExtensions
         services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.SectionName).ValidateDataAnnotations(OperationsOptions.SectionName).ValidateOnStart();
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations(MetricsOptions.SectionName).ValidateOnStart();
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations(HealthOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SharedBreakerOptions>()
+            .BindConfiguration(SharedBreakerOptions.SectionName)
+            .PostConfigure<IOptions<LlmOptions>>((breakers, llm) => breakers.ProbeLease ??= llm.Value.ResolveProviders().Values.Max(p => p.Timeout) + SharedBreakerOptions.ProbeLeaseMargin)
+            .ValidateDataAnnotations(SharedBreakerOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<CircuitBreakerStore>();
         services.AddSingleton<CircuitBreakerRegistry>();
+        services.AddHostedService<CircuitBreakerSync>();
         services.AddSingleton<OperationsStore>();
         services.AddSingleton<ClusterState>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterState>());

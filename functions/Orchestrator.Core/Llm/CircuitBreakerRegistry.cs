@@ -1,30 +1,68 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Llm.Breakers;
 using Polly.CircuitBreaker;
 
 namespace Orchestrator.Core.Llm;
 
 /// <summary>
-/// The LLM circuit breakers of this process by name, with their state (for <c>/metrics</c> and <c>/health</c>) and
-/// a manual close (for <c>/admin/circuit-breaker/reset</c>, applied on every instance through PostgreSQL).
+/// The LLM circuit breakers of this process by name, each a view of its cluster-wide state in PostgreSQL (for the
+/// gateway's pipelines, <c>/metrics</c>, <c>/health</c> and <c>/admin/circuit-breaker/reset</c>), kept in step by
+/// <see cref="SyncAsync"/>. Without a store, or while PostgreSQL does not answer, every breaker runs on this
+/// instance's own counts.
 /// </summary>
 public sealed class CircuitBreakerRegistry
 {
-    private readonly ConcurrentDictionary<string, Entry> breakers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedCircuitBreaker> breakers = new(StringComparer.Ordinal);
+    private readonly Lock modeGate = new();
+    private readonly InstanceIdentity identity;
+    private readonly SharedBreakerOptions options;
+    private readonly TimeProvider time;
+    private volatile bool shared;
+    private long clockOffsetTicks;
+    private long probes;
 
-    /// <summary>Adds a breaker; returns the manual control to pass to Polly's <see cref="CircuitBreakerStrategyOptions"/>.</summary>
-    public (CircuitBreakerStateProvider State, CircuitBreakerManualControl Control) Register(string name)
+    /// <summary>A registry of breakers local to this process (no PostgreSQL), as in unit tests.</summary>
+    public CircuitBreakerRegistry()
+        : this(null, new InstanceIdentity("local"), Options.Create(new SharedBreakerOptions()), TimeProvider.System, NullLogger<CircuitBreakerRegistry>.Instance)
     {
-        var entry = breakers.GetOrAdd(name, _ => new Entry(new CircuitBreakerStateProvider(), new CircuitBreakerManualControl()));
-        return (entry.State, entry.Control);
+    }
+
+    public CircuitBreakerRegistry(
+        CircuitBreakerStore? store, InstanceIdentity identity, IOptions<SharedBreakerOptions> options, TimeProvider time, ILogger<CircuitBreakerRegistry> logger)
+    {
+        Store = store;
+        this.identity = identity;
+        this.options = options.Value;
+        this.time = time;
+        Logger = logger;
+        shared = store is not null;
+    }
+
+    /// <summary>Adds the breaker <paramref name="name"/> (or returns the one already added under that name).</summary>
+    public SharedCircuitBreaker Register(string name, CircuitBreakerSettings settings)
+    {
+        Validator.ValidateObject(settings, new ValidationContext(settings), validateAllProperties: true);
+        return breakers.GetOrAdd(name, n => new SharedCircuitBreaker(n, settings, this));
     }
 
     public IEnumerable<string> Names => breakers.Keys.Order(StringComparer.Ordinal);
 
     public bool Contains(string name) => breakers.ContainsKey(name);
 
-    /// <summary>Every breaker's state: 0 closed, 1 open (or isolated), 2 half-open — the metric's encoding.</summary>
+    public SharedCircuitBreaker? Find(string name) => breakers.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Every breaker's state, cluster-wide as this instance last read it (its own while PostgreSQL does not answer):
+    /// 0 closed, 1 open, 2 half-open — the metric's encoding.
+    /// </summary>
     public IReadOnlyList<(string Name, CircuitState State)> States() =>
-        breakers.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => (b.Key, StateOf(b.Value))).ToList();
+        breakers.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => (b.Key, b.Value.State)).ToList();
 
     public static int MetricValue(CircuitState state) => state switch
     {
@@ -33,30 +71,117 @@ public sealed class CircuitBreakerRegistry
         _ => 1,
     };
 
-    /// <summary>Closes the breaker (a no-op when it is closed); false when there is no such breaker here.</summary>
-    public async Task<bool> CloseAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Whether the breakers follow the shared state now (false without a store, or while PostgreSQL does not answer).</summary>
+    public bool IsShared => shared;
+
+    /// <summary>How often <see cref="SyncAsync"/> runs: every instance sees a change within about this long.</summary>
+    public TimeSpan SyncInterval => options.SyncInterval;
+
+    /// <summary>
+    /// Closes here at once the breakers a reset through this instance has just closed in PostgreSQL (with the reset
+    /// generations it wrote), so this instance neither waits for its next sync nor logs the reset again.
+    /// </summary>
+    public void ApplyReset(IReadOnlyDictionary<string, long> generations)
     {
-        if (!breakers.TryGetValue(name, out var entry))
+        foreach (var (name, generation) in generations)
+        {
+            Find(name)?.ApplyReset(generation);
+        }
+    }
+
+    /// <summary>
+    /// One sync tick, one round trip for all breakers (a second only to open one): writes this instance's sample
+    /// deltas, reads every breaker's shared state and sample sums, logs the resets that closed a breaker open here,
+    /// and opens a breaker whose cluster-wide failure ratio trips it. False when PostgreSQL did not answer (the
+    /// breakers then run on local counts until a tick succeeds).
+    /// </summary>
+    public async Task<bool> SyncAsync(CancellationToken cancellationToken)
+    {
+        if (Store is null)
         {
             return false;
         }
 
-        await entry.Control.CloseAsync(cancellationToken);
+        var list = breakers.Values.OrderBy(b => b.Name, StringComparer.Ordinal).ToList();
+        var deltas = list.Select(b => b.TakePending()).ToList();
+        IReadOnlyList<BreakerRow> rows;
+        try
+        {
+            rows = await Store.SyncAsync(identity.Holder, deltas, cancellationToken);
+        }
+        catch (Exception ex) when (IsDatabaseFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                list[i].RestorePending(deltas[i]);
+            }
+
+            Degrade(ex);
+            return false;
+        }
+
+        foreach (var row in rows)
+        {
+            Find(row.Name)?.Apply(row, counts: true);
+        }
+
+        lock (modeGate)
+        {
+            if (!shared)
+            {
+                shared = true;
+                Log.BreakersShared(Logger);
+            }
+        }
+
+        foreach (var breaker in list)
+        {
+            await breaker.EvaluateAsync();
+        }
+
         return true;
     }
 
-    private static CircuitState StateOf(Entry entry)
+    internal CircuitBreakerStore? Store { get; }
+
+    internal ILogger Logger { get; }
+
+    internal string Holder => identity.Holder;
+
+    internal TimeSpan ProbeLease => options.EffectiveProbeLease;
+
+    internal DateTimeOffset LocalNow => time.GetUtcNow();
+
+    /// <summary>The database clock as last observed (open-until and lease times are on it).</summary>
+    internal DateTimeOffset DatabaseNow => time.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref clockOffsetTicks));
+
+    internal void ObserveDatabaseClock(DateTimeOffset databaseNow) =>
+        Interlocked.Exchange(ref clockOffsetTicks, (databaseNow - time.GetUtcNow()).Ticks);
+
+    /// <summary>A probe claim unique in the cluster: this process's holder id and a counter.</summary>
+    internal string NextProbeToken() => $"{identity.Holder}#{Interlocked.Increment(ref probes)}";
+
+    /// <summary>PostgreSQL did not answer: every breaker runs on local counts until a sync tick succeeds.</summary>
+    internal void Degrade(Exception ex)
     {
-        // A breaker whose pipeline is not built yet has no state (Polly throws): it is closed.
-        try
+        lock (modeGate)
         {
-            return entry.State.CircuitState;
+            if (!shared)
+            {
+                return;
+            }
+
+            shared = false;
         }
-        catch (InvalidOperationException)
+
+        Log.BreakersLocal(Logger, ex.Message);
+        var offset = TimeSpan.FromTicks(Interlocked.Read(ref clockOffsetTicks));
+        foreach (var breaker in breakers.Values)
         {
-            return CircuitState.Closed;
+            breaker.EnterFallback(offset);
         }
     }
 
-    private sealed record Entry(CircuitBreakerStateProvider State, CircuitBreakerManualControl Control);
+    internal static bool IsDatabaseFailure(Exception ex) =>
+        ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException;
 }

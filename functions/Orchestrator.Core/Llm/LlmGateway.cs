@@ -4,6 +4,9 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Definitions;
+using Orchestrator.Core.Llm.Breakers;
+using Orchestrator.Core.Llm.Limits;
+using System.Threading.RateLimiting;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
@@ -28,12 +31,17 @@ public sealed class LlmGateway : IDisposable
     private readonly Metrics.OrchestratorMetrics? metrics;
     private readonly TimeProvider timeProvider;
     private readonly SecretRedactor redactor;
+    private readonly ProviderLimiterFactory? limiterFactory;
+    private readonly TimeSpan queueTimeout;
 
     public LlmGateway(
         IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger,
-        CircuitBreakerRegistry? breakers = null, Metrics.OrchestratorMetrics? metrics = null)
+        CircuitBreakerRegistry? breakers = null, Metrics.OrchestratorMetrics? metrics = null,
+        ProviderLimiterFactory? limiterFactory = null, IOptions<LlmLimitOptions>? limitOptions = null)
     {
         this.options = options.Value;
+        this.limiterFactory = limiterFactory;
+        queueTimeout = (limitOptions?.Value ?? new LlmLimitOptions()).QueueTimeout;
         this.logger = logger;
         this.breakers = breakers ?? new CircuitBreakerRegistry();
         this.metrics = metrics;
@@ -86,7 +94,8 @@ public sealed class LlmGateway : IDisposable
             var (provider, model) = route[i];
             try
             {
-                var completion = await CallAsync(provider, model, messages, ChatOptionsFor(request, provider, model), estimate, cancellationToken);
+                var wait = i == route.Count - 1 ? queueTimeout : TimeSpan.Zero;
+                var completion = await CallAsync(provider, model, messages, ChatOptionsFor(request, provider, model), estimate, wait, cancellationToken);
                 return completion with { Skipped = skipped };
             }
             catch (LlmUnavailableException ex) when (route.Count > 1)
@@ -114,21 +123,25 @@ public sealed class LlmGateway : IDisposable
     }
 
     private async Task<LlmCompletion> CallAsync(
-        ProviderClient provider, string model, List<ChatMessage> messages, ChatOptions chatOptions, int estimatedTokens, CancellationToken cancellationToken)
+        ProviderClient provider, string model, List<ChatMessage> messages, ChatOptions chatOptions, int estimatedTokens, TimeSpan queueWait, CancellationToken cancellationToken)
     {
         var name = provider.Settings.Name;
         var started = timeProvider.GetTimestamp();
         var outcome = "error";
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(EstimatedTokens, estimatedTokens);
+        context.Properties.Set(QueueWait, queueWait);
         try
         {
             var response = await provider.Pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
+                    var used = 0;
                     try
                     {
-                        return await state.Client.GetResponseAsync(state.Messages, state.Options, ctx.CancellationToken);
+                        var reply = await state.Client.GetResponseAsync(state.Messages, state.Options, ctx.CancellationToken);
+                        used = (int)Math.Min(int.MaxValue, reply.Usage?.TotalTokenCount ?? (reply.Usage?.InputTokenCount ?? 0) + (reply.Usage?.OutputTokenCount ?? 0));
+                        return reply;
                     }
                     catch (ClientResultException ex)
                     {
@@ -143,9 +156,17 @@ public sealed class LlmGateway : IDisposable
                         // The HTTP client's own network timeout.
                         throw new LlmUnavailableException($"{state.Name}: no answer (network timeout)", (TimeSpan?)null, ex);
                     }
+                    finally
+                    {
+                        // The window was charged the estimate: correct it to what the provider counted (none for a failed call).
+                        if (state.Tokens is { } window && ctx.Properties.TryGetValue(TokenLease, out var lease))
+                        {
+                            await window.SettleAsync(lease, used, CancellationToken.None);
+                        }
+                    }
                 },
                 context,
-                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this));
+                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this, Tokens: provider.Limits.TokenWindow));
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 outcome = "rejected";
@@ -163,7 +184,7 @@ public sealed class LlmGateway : IDisposable
         catch (BrokenCircuitException ex)
         {
             outcome = "breaker_open";
-            throw new LlmUnavailableException($"{name}: circuit breaker open", ex.RetryAfter ?? options.BreakerDuration, ex);
+            throw new LlmUnavailableException($"{name}: circuit breaker open", ex.RetryAfter ?? provider.Settings.Breaker.BreakDuration, ex);
         }
         catch (RateLimiterRejectedException ex)
         {
@@ -197,6 +218,12 @@ public sealed class LlmGateway : IDisposable
 
     /// <summary>The resilience property the token limiter charges before the call.</summary>
     internal static readonly ResiliencePropertyKey<int> EstimatedTokens = new("llm.estimated-tokens");
+
+    /// <summary>How long a call may wait for a limiter: a provider with another behind it in the chain does not make the step wait.</summary>
+    internal static readonly ResiliencePropertyKey<TimeSpan> QueueWait = new("llm.queue-wait");
+
+    /// <summary>The token window's lease of the call, settled to the tokens really used.</summary>
+    internal static readonly ResiliencePropertyKey<RateLimitLease> TokenLease = new("llm.token-lease");
 
     private List<(ProviderClient Provider, string Model)> Route(LlmRequest request)
     {
@@ -257,23 +284,81 @@ public sealed class LlmGateway : IDisposable
     private ProviderClient CreateProvider(LlmProviderSettings settings)
     {
         var client = ChatClients.Create(settings, timeProvider);
-        var (state, control) = breakers.Register(settings.Name);
+        var breaker = breakers.Register(settings.Name, settings.Breaker);
+        var limits = Limits(settings);
+
+        // Outermost the breaker shared by every instance (while it is open nothing below runs, so no slot or window is
+        // taken); then the cluster-wide windows (requests, then the call's estimated tokens) and concurrency slots,
+        // whose refusals count for the breaker neither way; then the per-attempt timeout; innermost any fault injection.
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            .AddSharedCircuitBreaker(breaker, new PredicateBuilder().Handle<LlmUnavailableException>().Handle<TimeoutRejectedException>().Build());
+        if (limits.Requests is { } requests)
+        {
+            builder.AddRateLimiter(new RateLimiterStrategyOptions
             {
-                Name = $"llm-{settings.Name}",
-                StateProvider = state,
-                ManualControl = control,
-                FailureRatio = options.BreakerFailureRatio,
-                MinimumThroughput = options.BreakerMinimumThroughput,
-                SamplingDuration = options.BreakerSamplingDuration,
-                BreakDuration = options.BreakerDuration,
-                ShouldHandle = new PredicateBuilder().Handle<LlmUnavailableException>().Handle<TimeoutRejectedException>(),
-            })
-            .AddConcurrencyLimiter(settings.MaxConcurrency, queueLimit: int.MaxValue)
-            .AddTimeout(settings.Timeout);
+                Name = $"llm-{settings.Name}-requests",
+                RateLimiter = args => requests(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+            });
+        }
+
+        if (limits.Tokens is { } tokens)
+        {
+            var ceiling = settings.TokensPerMinute ?? int.MaxValue;
+            builder.AddRateLimiter(new RateLimiterStrategyOptions
+            {
+                Name = $"llm-{settings.Name}-tokens",
+                RateLimiter = async args =>
+                {
+                    // A call estimated above the whole window still goes when the window is empty, rather than never.
+                    var estimate = Math.Clamp(args.Context.Properties.GetValue(EstimatedTokens, 1), 1, ceiling);
+                    var lease = await tokens(estimate, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken);
+                    args.Context.Properties.Set(TokenLease, lease);
+                    return lease;
+                },
+            });
+        }
+
+        builder.AddRateLimiter(new RateLimiterStrategyOptions
+        {
+            Name = $"llm-{settings.Name}-concurrency",
+            RateLimiter = args => limits.Concurrency(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+        });
+        builder.AddTimeout(settings.Timeout);
         AddChaos(builder, settings);
-        return new ProviderClient(settings, client, builder.Build());
+        return new ProviderClient(settings, client, builder.Build(), limits);
+    }
+
+    /// <summary>
+    /// The provider's limits: shared by every instance through PostgreSQL when the gateway has the limiter factory
+    /// (each falls back to a local count while the database does not answer), else counted in this process.
+    /// </summary>
+    private ProviderLimits Limits(LlmProviderSettings settings)
+    {
+        if (limiterFactory is not null)
+        {
+            var cluster = limiterFactory.Create(settings.Name, settings.MaxConcurrency, settings.RequestsPerMinute, settings.TokensPerMinute);
+            return new ProviderLimits(
+                cluster.Concurrency.AcquireAsync,
+                cluster.Requests is { } requests ? requests.AcquireAsync : null,
+                cluster.Tokens is { } tokens ? tokens.AcquireAsync : null,
+                cluster.Tokens);
+        }
+
+        var concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = settings.MaxConcurrency, QueueLimit = int.MaxValue });
+        return new ProviderLimits(
+            (permits, _, ct) => concurrency.AcquireAsync(permits, ct),
+            settings.RequestsPerMinute is { } rpm ? Local(rpm) : null,
+            settings.TokensPerMinute is { } tpm ? Local(tpm) : null,
+            null);
+
+        static LeaseSource Local(int perMinute)
+        {
+            var window = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 12, QueueLimit = int.MaxValue,
+            });
+            return (permits, _, ct) => window.AcquireAsync(permits, ct);
+        }
     }
 
     /// <summary>Fault injection inside the timeout and the breaker, so a drill exercises both; nothing reaches the provider for an injected fault.</summary>
@@ -343,5 +428,10 @@ public sealed class LlmGateway : IDisposable
             : null;
     }
 
-    private sealed record ProviderClient(LlmProviderSettings Settings, IChatClient Client, ResiliencePipeline Pipeline);
+    private sealed record ProviderClient(LlmProviderSettings Settings, IChatClient Client, ResiliencePipeline Pipeline, ProviderLimits Limits);
+
+    /// <summary>Takes permits from a limiter, waiting at most the given time for them.</summary>
+    private delegate ValueTask<RateLimitLease> LeaseSource(int permits, TimeSpan wait, CancellationToken cancellationToken);
+
+    private sealed record ProviderLimits(LeaseSource Concurrency, LeaseSource? Requests, LeaseSource? Tokens, Limits.ClusterRateLimiter? TokenWindow);
 }

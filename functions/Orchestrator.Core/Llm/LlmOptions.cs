@@ -101,7 +101,8 @@ public sealed class LlmOptions
         {
             [DefaultProviderName] = new(
                 DefaultProviderName, EffectiveProvider, Endpoint, ApiKey, Deployment, UseManagedIdentity, ManagedIdentityClientId, Model,
-                Models, InputCostPer1K, OutputCostPer1K, MaxConcurrency, RequestsPerMinute, TokensPerMinute, Timeout, SimulatedLatency, Chaos),
+                Models, InputCostPer1K, OutputCostPer1K, MaxConcurrency, RequestsPerMinute, TokensPerMinute, Timeout, SimulatedLatency, Chaos,
+                new LlmBreakerOptions().Over(this)),
         };
         foreach (var (name, p) in Providers)
         {
@@ -109,7 +110,7 @@ public sealed class LlmOptions
                 name, p.Kind.Trim().ToLowerInvariant(), p.Endpoint, p.ApiKey, p.Deployment, p.UseManagedIdentity, p.ManagedIdentityClientId,
                 p.Model ?? p.Deployment ?? Model, p.Models, p.InputCostPer1K ?? InputCostPer1K, p.OutputCostPer1K ?? OutputCostPer1K,
                 p.MaxConcurrency ?? MaxConcurrency, p.RequestsPerMinute, p.TokensPerMinute, p.Timeout ?? Timeout,
-                p.SimulatedLatency ?? SimulatedLatency, p.Chaos);
+                p.SimulatedLatency ?? SimulatedLatency, p.Chaos, p.Breaker.Over(this));
         }
 
         return resolved;

@@ -42,6 +42,7 @@ public sealed partial class LlmOptionsValidator : IValidateOptions<LlmOptions>
 
             Annotations(provider, key, failures);
             Annotations(provider.Chaos, $"{key}:Chaos", failures);
+            Annotations(provider.Breaker, $"{key}:Breaker", failures);
             foreach (var (model, price) in provider.Models)
             {
                 Annotations(price, $"{key}:Models:{model}", failures);

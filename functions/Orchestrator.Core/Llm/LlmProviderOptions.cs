@@ -60,4 +60,7 @@ public sealed class LlmProviderOptions
 
     /// <summary>Fault injection for drills; off unless configured.</summary>
     public LlmChaosOptions Chaos { get; set; } = new();
+
+    /// <summary>This provider's circuit breaker; empty values are the top-level ones.</summary>
+    public LlmBreakerOptions Breaker { get; set; } = new();
 }

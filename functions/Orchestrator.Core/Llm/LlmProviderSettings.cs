@@ -18,7 +18,8 @@ public sealed record LlmProviderSettings(
     int? TokensPerMinute,
     TimeSpan Timeout,
     TimeSpan SimulatedLatency,
-    LlmChaosOptions Chaos)
+    LlmChaosOptions Chaos,
+    Breakers.CircuitBreakerSettings Breaker)
 {
     /// <summary>The model this provider uses for a step that asks for <paramref name="requested"/>: that one when it is served here.</summary>
     public string ModelFor(string? requested) =>

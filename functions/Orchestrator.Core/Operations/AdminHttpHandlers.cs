@@ -46,18 +46,13 @@ public sealed class AdminHttpHandlers(
             return Problems.NotFound("name", $"no circuit breaker is named '{target}'{Definitions.Suggestions.Hint(target, known)}; known: {string.Join(", ", known)}");
         }
 
-        foreach (var breaker in generations.Keys)
-        {
-            await breakers.CloseAsync(breaker, cancellationToken);
-        }
-
-        await cluster.MarkResetAsync(generations, cancellationToken);
+        breakers.ApplyReset(generations);
         Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", generations.Count > 0);
         return TypedResults.Ok(new
         {
             reset = generations.Keys.Order(StringComparer.Ordinal).ToList(),
             before,
-            note = "every instance closes these breakers within " + cluster.RefreshInterval.TotalSeconds + " s",
+            note = "every instance closes these breakers within " + breakers.SyncInterval.TotalSeconds + " s",
         });
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Orchestrator.Core.Llm.Breakers;
 using Orchestrator.Core.Persistence;
 
 namespace Orchestrator.Core.Operations;
@@ -67,28 +68,7 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         return new AdminChange<MaintenanceState>(state, changed);
     }
 
-    /// <summary>Makes sure every breaker this instance has is listed, so a reset of all breakers reaches it.</summary>
-    public async Task RegisterBreakersAsync(IEnumerable<string> names, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await RegisterBreakersAsync(connection, null, names, cancellationToken);
-    }
-
-    /// <summary>Every breaker's reset generation: an instance closes its breaker when the generation moves past what it applied.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> GetBreakerGenerationsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT name, reset_generation FROM circuit_breakers");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var generations = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            generations[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return generations;
-    }
-
-    /// <summary>Asks every instance to close the named breakers (all of them when <paramref name="name"/> is null).</summary>
+    /// <summary>Closes the named breakers for every instance (all of them when <paramref name="name"/> is null), audited.</summary>
     public async Task<IReadOnlyDictionary<string, long>> RequestBreakerResetAsync(
         string? name, IEnumerable<string> knownHere, string actor, string detailJson, CancellationToken cancellationToken)
     {
@@ -96,23 +76,7 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await RegisterBreakersAsync(connection, transaction, knownHere, cancellationToken);
 
-        var reset = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var bump = new NpgsqlCommand(
-            """
-            UPDATE circuit_breakers SET reset_generation = reset_generation + 1, reset_at = now(), reset_by = @actor
-             WHERE @name::text IS NULL OR name = @name
-            RETURNING name, reset_generation
-            """, connection, transaction))
-        {
-            bump.Parameters.AddWithValue("actor", actor);
-            bump.Parameters.AddNullable("name", NpgsqlDbType.Text, name);
-            await using var reader = await bump.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                reset[reader.GetString(0)] = reader.GetInt64(1);
-            }
-        }
-
+        var reset = await CircuitBreakerStore.ResetAsync(connection, transaction, name, actor, cancellationToken);
         await AuditAsync(connection, transaction, actor, "circuit-breaker.reset", name ?? "*", reset.Count > 0, detailJson, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return reset;

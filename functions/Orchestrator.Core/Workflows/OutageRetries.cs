@@ -15,6 +15,12 @@ internal static class OutageRetries
 {
     private static readonly TimeSpan FirstOutageInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The Azure Storage task hub delays a timer's message in whole seconds (the queue's visibility timeout), so a
+    /// timer may fire up to a second early; a wait that must not be cut short gets this much more.
+    /// </summary>
+    internal static readonly TimeSpan TimerGranularity = TimeSpan.FromSeconds(1);
+
     public static TaskOptions ForStep(int maxAttempts, TimeSpan firstInterval, double backoff, TimeSpan maxInterval, OutagePolicy outage) =>
         TaskOptions.FromRetryHandler(async retry =>
         {
@@ -39,9 +45,9 @@ internal static class OutageRetries
 
             // The provider (Retry-After), the breaker (end of its break) or a rate limit named the earliest moment the
             // next attempt is worth making: it comes no sooner, on a durable timer (no compute while waiting).
-            if (Llm.RetryAfterHint.Read(retry.LastFailure) is { } after && after > delay)
+            if (Llm.RetryAfterHint.Read(retry.LastFailure) is { } after && after + TimerGranularity > delay)
             {
-                delay = after;
+                delay = after + TimerGranularity;
             }
 
             await retry.OrchestrationContext.CreateTimer(delay, retry.CancellationToken);

@@ -63,11 +63,12 @@ public sealed class RunLlmStepActivityTests : IAsyncLifetime
     public async Task A_long_call_keeps_its_lease_by_renewing_it_so_a_later_execution_still_waits()
     {
         await using var llm = await OpenAiStub.StartAsync(held: true);
-        var resilience = new ResilienceOptions { StepLeaseDuration = TimeSpan.FromSeconds(1), StepLeaseRenewInterval = TimeSpan.FromMilliseconds(200), StepWaitPollInterval = TimeSpan.FromMilliseconds(100) };
+        var resilience = new ResilienceOptions { StepLeaseDuration = TimeSpan.FromSeconds(2), StepLeaseRenewInterval = TimeSpan.FromMilliseconds(250), StepWaitPollInterval = TimeSpan.FromMilliseconds(100) };
         var first = Activity(llm, new InstanceIdentity("node-a"), resilience).ExecuteAsync(Step, default);
         await llm.WaitForRequestsAsync(1);
 
-        await Task.Delay(TimeSpan.FromSeconds(3)); // three leases long: only renewals keep it
+        // Three leases long: only renewals keep it (a lease of eight renewal intervals rides out a loaded machine's stalls).
+        await Task.Delay(TimeSpan.FromSeconds(6));
         var second = Activity(llm, new InstanceIdentity("node-b"), resilience).ExecuteAsync(Step, default);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(1, llm.Requests);

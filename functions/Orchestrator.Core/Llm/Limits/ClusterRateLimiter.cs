@@ -189,7 +189,8 @@ public sealed class ClusterRateLimiter : RateLimiter
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
         AcquireAsync(permitCount, options.QueueTimeout, cancellationToken);
 
-    private async ValueTask<RateLimitLease> AcquireAsync(int permitCount, TimeSpan queueTimeout, CancellationToken cancellationToken)
+    /// <summary>As <see cref="RateLimiter.AcquireAsync"/>, waiting at most <paramref name="queueTimeout"/> (zero: one look, no wait).</summary>
+    internal async ValueTask<RateLimitLease> AcquireAsync(int permitCount, TimeSpan queueTimeout, CancellationToken cancellationToken)
     {
         if (permitCount > permitLimit)
         {

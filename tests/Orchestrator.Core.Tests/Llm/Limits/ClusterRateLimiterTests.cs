@@ -28,11 +28,12 @@ public sealed class ClusterRateLimiterTests(PostgresDatabase database) : IClassF
 
         Assert.All(grants, g => Assert.True(g.IsAcquired));
         var times = grants.Select(g => g.At).Order().ToArray();
-        // The 11th grant after any grant comes a window later. The 40 ms is the spread between the database's clock,
-        // which decides, and the moment the test sees the reply; a fixed per-window count would put 20 within ms.
+        // The 11th grant after any grant comes a window later. The slack is the spread between the database's clock,
+        // which decides, and the moment the test sees the reply (a loaded two-core machine delays some replies by a
+        // few hundred ms); a fixed per-window count would put 20 grants within milliseconds of each other.
         for (var i = 0; i + 10 < times.Length; i++)
         {
-            Assert.True(times[i + 10] - times[i] >= Window - TimeSpan.FromMilliseconds(40), $"grants {i} and {i + 10} are {times[i + 10] - times[i]} apart");
+            Assert.True(times[i + 10] - times[i] >= Window - TimeSpan.FromMilliseconds(400), $"grants {i} and {i + 10} are {times[i + 10] - times[i]} apart");
         }
     }
 

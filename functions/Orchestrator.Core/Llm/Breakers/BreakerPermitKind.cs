@@ -1,0 +1,8 @@
+namespace Orchestrator.Core.Llm.Breakers;
+
+internal enum BreakerPermitKind
+{
+    Call,
+    SharedProbe,
+    LocalProbe,
+}
