@@ -26,6 +26,10 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
         var (firstOpen, secondOpen) = await OpenOnBothAsync("breaker");
         output.WriteLine($"open on both: the second instance followed {(secondOpen - firstOpen).TotalSeconds:0.00} s after the first");
         Assert.True(secondOpen - firstOpen < TimeSpan.FromSeconds(2), $"the second instance saw the breaker open {(secondOpen - firstOpen).TotalSeconds:0.0} s after the first");
+        var (_, health, _) = await cluster.ApiB.GetAsync("/health");
+        var breakers = health!["checks"]!["llm-breakers"]!;
+        Assert.Equal("degraded", breakers["status"]!.GetValue<string>());
+        Assert.Contains("breaker (", breakers["description"]!.GetValue<string>(), StringComparison.Ordinal);
 
         // While the provider keeps failing, only probes reach it: one per break, never two at once.
         var before = cluster.Llm.CountContaining(tag);
@@ -250,33 +254,18 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
     };
 
     /// <summary>Two Servers (A is the base fixture's) on one database and task hub, and a second fake LLM as the backup provider.</summary>
-    public sealed class Cluster : ServerFixture
+    public sealed class Cluster : TwoServerFixture
     {
-        public ServerProcess ServerB { get; private set; } = null!;
-
-        public OrchestratorApi ApiB { get; private set; } = null!;
-
         public FakeOpenAiServer Backup { get; private set; } = null!;
-
-        protected override IReadOnlyDictionary<string, string?> Settings => ProviderSettings("a");
 
         public override async Task InitializeAsync()
         {
             Backup = await FakeOpenAiServer.StartAsync();
             await base.InitializeAsync();
-            ServerB = new ServerProcess(Database, TaskHub, Llm.BaseUrl, ProviderSettings("b"));
-            await ServerB.StartAsync();
-            ApiB = new OrchestratorApi(ServerB.BaseAddress);
         }
 
         public override async Task DisposeAsync()
         {
-            ApiB?.Dispose();
-            if (ServerB is not null)
-            {
-                await ServerB.DisposeAsync();
-            }
-
             await base.DisposeAsync();
             if (Backup is not null)
             {
@@ -284,7 +273,7 @@ public sealed class LlmProviderTests(LlmProviderTests.Cluster cluster, ITestOutp
             }
         }
 
-        private Dictionary<string, string?> ProviderSettings(string instance)
+        protected override Dictionary<string, string?> SettingsFor(string instance)
         {
             var settings = new Dictionary<string, string?>
             {

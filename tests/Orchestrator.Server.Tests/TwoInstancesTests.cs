@@ -143,35 +143,10 @@ public sealed class TwoInstancesTests(TwoInstancesTests.Cluster cluster, ITestOu
     }
 
     /// <summary>Server A (the base fixture's) and Server B: same database and task hub, their own worker ids.</summary>
-    public sealed class Cluster : ServerFixture
+    public sealed class Cluster : TwoServerFixture
     {
-        public ServerProcess ServerB { get; private set; } = null!;
-
-        public OrchestratorApi ApiB { get; private set; } = null!;
-
-        protected override IReadOnlyDictionary<string, string?> Settings => BreakerSettings("a");
-
-        public override async Task InitializeAsync()
-        {
-            await base.InitializeAsync();
-            ServerB = new ServerProcess(Database, TaskHub, Llm.BaseUrl, BreakerSettings("b"));
-            await ServerB.StartAsync();
-            ApiB = new OrchestratorApi(ServerB.BaseAddress);
-        }
-
-        public override async Task DisposeAsync()
-        {
-            ApiB?.Dispose();
-            if (ServerB is not null)
-            {
-                await ServerB.DisposeAsync();
-            }
-
-            await base.DisposeAsync();
-        }
-
         // A breaker that opens after two failures and stays open far longer than the test, so only a reset closes it.
-        private Dictionary<string, string?> BreakerSettings(string instance) => new()
+        protected override Dictionary<string, string?> SettingsFor(string instance) => new()
         {
             ["Durable__WorkerId"] = $"e2e-{TaskHub}-{instance}",
             ["Llm__BreakerMinimumThroughput"] = "2",

@@ -115,7 +115,8 @@ public static class OrchestratorCoreExtensions
                 HealthCheckTimeout))
             .AddCheck<ReplicaHealthCheck>("postgres-replica", HealthStatus.Degraded, [], HealthCheckTimeout)
             .AddCheck<MaintenanceHealthCheck>("maintenance", HealthStatus.Degraded, [])
-            .AddCheck<LlmChaosHealthCheck>("llm-chaos", HealthStatus.Degraded, []);
+            .AddCheck<LlmChaosHealthCheck>("llm-chaos", HealthStatus.Degraded, [])
+            .AddCheck<LlmBreakerHealthCheck>("llm-breakers", HealthStatus.Degraded, []);
         return services;
     }
 

@@ -38,7 +38,7 @@ public sealed class OrchestratorMetrics
         PoolPendingRequests = factory.CreateGauge(Prefix + "db_pool_pending_requests", "Requests of this process waiting for a pooled PostgreSQL connection.");
         PoolTimeouts = factory.CreateCounter(Prefix + "db_pool_timeout_total", "Times this process gave up waiting for a pooled PostgreSQL connection.");
 
-        CircuitBreakerState = factory.CreateGauge(Prefix + "circuit_breaker_state", "LLM circuit breaker state in this process: 0 closed, 1 open, 2 half-open.", "name");
+        CircuitBreakerState = factory.CreateGauge(Prefix + "circuit_breaker_state", "LLM circuit breaker state, cluster-wide as this instance last read it (its own while PostgreSQL does not answer): 0 closed, 1 open, 2 half-open.", "name");
 
         StepDuration = factory.CreateHistogram(Prefix + "step_duration_seconds", "Duration of steps that ran in this process, by type and outcome.",
             new HistogramConfiguration { LabelNames = ["type", "outcome"], Buckets = Histogram.ExponentialBuckets(0.01, 2.5, 12) });
