@@ -42,9 +42,14 @@ public sealed class FunctionWrappersTests
     public async Task The_start_trigger_answers_a_bad_request_with_the_core_problem_and_schedules_nothing()
     {
         var client = new Mock<DurableTaskClient>("hub");
-        var store = new WorkflowStore(NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused"));
+        var unused = NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused");
+        var store = new WorkflowStore(unused);
+        var limits = new Orchestrator.Core.Llm.Limits.ProviderLimiterFactory(
+            unused, new Orchestrator.Core.Hosting.InstanceIdentity("test"), Options.Create(new Orchestrator.Core.Llm.Limits.LlmLimitOptions()), TimeProvider.System, NullLoggerFactory.Instance);
+        var gateway = new Orchestrator.Core.Llm.LlmGateway(
+            Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance, limits);
         var handlers = new WorkflowHttpHandlers(
-            new WorkflowRuns(store, new DefinitionRegistry([]), new Orchestrator.Core.Llm.LlmGateway(Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance), NullLogger<WorkflowRuns>.Instance), store, Options.Create(new ApiOptions()), ClusterStates.For(NpgsqlDataSource.Create("Host=127.0.0.1;Database=unused")));
+            new WorkflowRuns(store, new DefinitionRegistry([]), gateway, NullLogger<WorkflowRuns>.Instance), store, Options.Create(new ApiOptions()), ClusterStates.For(unused));
         var http = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider() };
         http.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("{\"definition\": 5}"));
         http.Response.Body = new MemoryStream();

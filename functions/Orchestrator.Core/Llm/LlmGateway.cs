@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Threading.RateLimiting;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -6,7 +7,6 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Llm.Breakers;
 using Orchestrator.Core.Llm.Limits;
-using System.Threading.RateLimiting;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
@@ -31,17 +31,14 @@ public sealed class LlmGateway : IDisposable
     private readonly Metrics.OrchestratorMetrics? metrics;
     private readonly TimeProvider timeProvider;
     private readonly SecretRedactor redactor;
-    private readonly ProviderLimiterFactory? limiterFactory;
-    private readonly TimeSpan queueTimeout;
+    private readonly ProviderLimiterFactory limiters;
 
     public LlmGateway(
-        IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger,
-        CircuitBreakerRegistry? breakers = null, Metrics.OrchestratorMetrics? metrics = null,
-        ProviderLimiterFactory? limiterFactory = null, IOptions<LlmLimitOptions>? limitOptions = null)
+        IOptions<LlmOptions> options, TimeProvider timeProvider, ILogger<LlmGateway> logger, ProviderLimiterFactory limiters,
+        CircuitBreakerRegistry? breakers = null, Metrics.OrchestratorMetrics? metrics = null)
     {
         this.options = options.Value;
-        this.limiterFactory = limiterFactory;
-        queueTimeout = (limitOptions?.Value ?? new LlmLimitOptions()).QueueTimeout;
+        this.limiters = limiters;
         this.logger = logger;
         this.breakers = breakers ?? new CircuitBreakerRegistry();
         this.metrics = metrics;
@@ -94,7 +91,7 @@ public sealed class LlmGateway : IDisposable
             var (provider, model) = route[i];
             try
             {
-                var wait = i == route.Count - 1 ? queueTimeout : TimeSpan.Zero;
+                var wait = i == route.Count - 1 ? limiters.QueueTimeout : TimeSpan.Zero;
                 var completion = await CallAsync(provider, model, messages, ChatOptionsFor(request, provider, model), estimate, wait, cancellationToken);
                 return completion with { Skipped = skipped };
             }
@@ -166,7 +163,7 @@ public sealed class LlmGateway : IDisposable
                     }
                 },
                 context,
-                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this, Tokens: provider.Limits.TokenWindow));
+                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this, Tokens: provider.TokenWindow));
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 outcome = "rejected";
@@ -285,7 +282,7 @@ public sealed class LlmGateway : IDisposable
     {
         var client = ChatClients.Create(settings, timeProvider);
         var breaker = breakers.Register(settings.Name, settings.Breaker);
-        var limits = Limits(settings);
+        var limits = limiters.Create(settings.Name, settings.MaxConcurrency, settings.RequestsPerMinute, settings.TokensPerMinute);
 
         // Outermost the breaker shared by every instance (while it is open nothing below runs, so no slot or window is
         // taken); then the cluster-wide windows (requests, then the call's estimated tokens) and concurrency slots,
@@ -297,21 +294,20 @@ public sealed class LlmGateway : IDisposable
             builder.AddRateLimiter(new RateLimiterStrategyOptions
             {
                 Name = $"llm-{settings.Name}-requests",
-                RateLimiter = args => requests(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+                RateLimiter = args => requests.AcquireAsync(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
             });
         }
 
         if (limits.Tokens is { } tokens)
         {
-            var ceiling = settings.TokensPerMinute ?? int.MaxValue;
             builder.AddRateLimiter(new RateLimiterStrategyOptions
             {
                 Name = $"llm-{settings.Name}-tokens",
                 RateLimiter = async args =>
                 {
                     // A call estimated above the whole window still goes when the window is empty, rather than never.
-                    var estimate = Math.Clamp(args.Context.Properties.GetValue(EstimatedTokens, 1), 1, ceiling);
-                    var lease = await tokens(estimate, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken);
+                    var estimate = Math.Clamp(args.Context.Properties.GetValue(EstimatedTokens, 1), 1, tokens.PermitLimit);
+                    var lease = await tokens.AcquireAsync(estimate, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken);
                     args.Context.Properties.Set(TokenLease, lease);
                     return lease;
                 },
@@ -321,44 +317,11 @@ public sealed class LlmGateway : IDisposable
         builder.AddRateLimiter(new RateLimiterStrategyOptions
         {
             Name = $"llm-{settings.Name}-concurrency",
-            RateLimiter = args => limits.Concurrency(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+            RateLimiter = args => limits.Concurrency.AcquireAsync(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
         });
         builder.AddTimeout(settings.Timeout);
         AddChaos(builder, settings);
-        return new ProviderClient(settings, client, builder.Build(), limits);
-    }
-
-    /// <summary>
-    /// The provider's limits: shared by every instance through PostgreSQL when the gateway has the limiter factory
-    /// (each falls back to a local count while the database does not answer), else counted in this process.
-    /// </summary>
-    private ProviderLimits Limits(LlmProviderSettings settings)
-    {
-        if (limiterFactory is not null)
-        {
-            var cluster = limiterFactory.Create(settings.Name, settings.MaxConcurrency, settings.RequestsPerMinute, settings.TokensPerMinute);
-            return new ProviderLimits(
-                cluster.Concurrency.AcquireAsync,
-                cluster.Requests is { } requests ? requests.AcquireAsync : null,
-                cluster.Tokens is { } tokens ? tokens.AcquireAsync : null,
-                cluster.Tokens);
-        }
-
-        var concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = settings.MaxConcurrency, QueueLimit = int.MaxValue });
-        return new ProviderLimits(
-            (permits, _, ct) => concurrency.AcquireAsync(permits, ct),
-            settings.RequestsPerMinute is { } rpm ? Local(rpm) : null,
-            settings.TokensPerMinute is { } tpm ? Local(tpm) : null,
-            null);
-
-        static LeaseSource Local(int perMinute)
-        {
-            var window = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
-            {
-                PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 12, QueueLimit = int.MaxValue,
-            });
-            return (permits, _, ct) => window.AcquireAsync(permits, ct);
-        }
+        return new ProviderClient(settings, client, builder.Build(), limits.Tokens);
     }
 
     /// <summary>Fault injection inside the timeout and the breaker, so a drill exercises both; nothing reaches the provider for an injected fault.</summary>
@@ -428,10 +391,5 @@ public sealed class LlmGateway : IDisposable
             : null;
     }
 
-    private sealed record ProviderClient(LlmProviderSettings Settings, IChatClient Client, ResiliencePipeline Pipeline, ProviderLimits Limits);
-
-    /// <summary>Takes permits from a limiter, waiting at most the given time for them.</summary>
-    private delegate ValueTask<RateLimitLease> LeaseSource(int permits, TimeSpan wait, CancellationToken cancellationToken);
-
-    private sealed record ProviderLimits(LeaseSource Concurrency, LeaseSource? Requests, LeaseSource? Tokens, Limits.ClusterRateLimiter? TokenWindow);
+    private sealed record ProviderClient(LlmProviderSettings Settings, IChatClient Client, ResiliencePipeline Pipeline, ClusterRateLimiter? TokenWindow);
 }

@@ -28,7 +28,7 @@ public sealed class WorkflowHttpHandlersTests : IAsyncLifetime
         await database.InitializeAsync();
         store = new WorkflowStore(database.DataSource);
         var registry = new DefinitionRegistry([]);
-        var runs = new WorkflowRuns(store, registry, new Orchestrator.Core.Llm.LlmGateway(Options.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<Orchestrator.Core.Llm.LlmGateway>.Instance), NullLogger<WorkflowRuns>.Instance);
+        var runs = new WorkflowRuns(store, registry, Gateways.Create(new Orchestrator.Core.Llm.LlmOptions { Provider = "simulated" }, database.DataSource), NullLogger<WorkflowRuns>.Instance);
         cluster = ClusterStates.For(database.DataSource);
         handlers = new WorkflowHttpHandlers(runs, store, Options.Create(new ApiOptions { MaxRequestBytes = 4096 }), cluster);
     }

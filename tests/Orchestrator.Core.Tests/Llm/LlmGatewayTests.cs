@@ -2,10 +2,11 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Llm;
+using Orchestrator.Core.Tests.Fakes;
 
 namespace Orchestrator.Core.Tests.Llm;
 
-public sealed class LlmGatewayTests
+public sealed class LlmGatewayTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
     [Fact]
     public async Task The_simulated_provider_answers_deterministically_and_says_it_is_simulated()
@@ -72,5 +73,5 @@ public sealed class LlmGatewayTests
         }
     }
 
-    private static LlmGateway Gateway(LlmOptions options) => new(Options.Create(options), TimeProvider.System, NullLogger<LlmGateway>.Instance);
+    private LlmGateway Gateway(LlmOptions options) => Gateways.Create(options, database.DataSource);
 }

@@ -168,7 +168,7 @@ public sealed class RunReconcilerTests : IAsyncLifetime
 
     private RunReconciler Reconciler(int batchSize = 200)
     {
-        var llm = new LlmGateway(Options.Create(new LlmOptions { Provider = "simulated" }), TimeProvider.System, NullLogger<LlmGateway>.Instance);
+        var llm = Gateways.Create(new LlmOptions { Provider = "simulated" }, database.DataSource);
         var runs = new WorkflowRuns(store, new DefinitionRegistry([]), llm, NullLogger<WorkflowRuns>.Instance, Options.Create(resilience));
         return new RunReconciler(
             store, runs, Options.Create(new ReconcilerOptions { MinimumAge = TimeSpan.FromSeconds(1), BatchSize = batchSize }), NullLogger<RunReconciler>.Instance);

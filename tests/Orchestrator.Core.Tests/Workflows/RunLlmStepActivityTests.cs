@@ -145,7 +145,7 @@ public sealed class RunLlmStepActivityTests : IAsyncLifetime
     {
         resilience ??= new ResilienceOptions { StepWaitPollInterval = TimeSpan.FromMilliseconds(100) };
         var llmOptions = Options.Create(new LlmOptions { Provider = LlmOptions.OpenAi, Endpoint = llm.BaseUrl, ApiKey = "test-key", Model = "stub-model" });
-        var gateway = new LlmGateway(llmOptions, TimeProvider.System, NullLogger<LlmGateway>.Instance);
+        var gateway = Gateways.Create(llmOptions.Value, database.DataSource);
         gateways.Add(gateway);
         return new RunLlmStepActivity(
             store, gateway, llmOptions, TimeProvider.System, NullLogger<RunLlmStepActivity>.Instance,

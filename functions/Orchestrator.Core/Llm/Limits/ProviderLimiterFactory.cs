@@ -19,6 +19,9 @@ public sealed class ProviderLimiterFactory(
 {
     private readonly ConcurrentDictionary<(string, int, int?, int?), Lazy<ProviderLimiters>> created = new();
 
+    /// <summary>How long a call with no other provider to turn to waits for a slot or for room in a window.</summary>
+    public TimeSpan QueueTimeout => options.Value.QueueTimeout;
+
     /// <summary>The limiters of <paramref name="provider"/>; per-minute limits that are null are not enforced.</summary>
     public ProviderLimiters Create(string provider, int maxConcurrency, int? requestsPerMinute, int? tokensPerMinute)
     {
