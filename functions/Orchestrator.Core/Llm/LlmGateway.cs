@@ -127,17 +127,21 @@ public sealed class LlmGateway : IDisposable
         var outcome = "error";
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(EstimatedTokens, estimatedTokens);
-        context.Properties.Set(QueueWait, queueWait);
+        context.Properties.Set(QueueDeadline, timeProvider.GetUtcNow() + queueWait);
         try
         {
             var response = await provider.Pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
-                    var used = 0;
+                    ctx.Properties.Set(Sent, true);
                     try
                     {
                         var reply = await state.Client.GetResponseAsync(state.Messages, state.Options, ctx.CancellationToken);
-                        used = (int)Math.Min(int.MaxValue, reply.Usage?.TotalTokenCount ?? (reply.Usage?.InputTokenCount ?? 0) + (reply.Usage?.OutputTokenCount ?? 0));
+                        if (reply.Usage is { } usage)
+                        {
+                            ctx.Properties.Set(UsedTokens, (int)Math.Min(int.MaxValue, usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0)));
+                        }
+
                         return reply;
                     }
                     catch (ClientResultException ex)
@@ -153,17 +157,9 @@ public sealed class LlmGateway : IDisposable
                         // The HTTP client's own network timeout.
                         throw new LlmUnavailableException($"{state.Name}: no answer (network timeout)", (TimeSpan?)null, ex);
                     }
-                    finally
-                    {
-                        // The window was charged the estimate: correct it to what the provider counted (none for a failed call).
-                        if (state.Tokens is { } window && ctx.Properties.TryGetValue(TokenLease, out var lease))
-                        {
-                            await window.SettleAsync(lease, used, CancellationToken.None);
-                        }
-                    }
                 },
                 context,
-                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this, Tokens: provider.TokenWindow));
+                (Client: provider.Client, Messages: messages, Options: chatOptions, Name: name, Gateway: this));
             if (response.FinishReason == ChatFinishReason.ContentFilter)
             {
                 outcome = "rejected";
@@ -205,6 +201,7 @@ public sealed class LlmGateway : IDisposable
         }
         finally
         {
+            await SettleTokensAsync(provider, context);
             ResilienceContextPool.Shared.Return(context);
             if (outcome != "success")
             {
@@ -216,11 +213,49 @@ public sealed class LlmGateway : IDisposable
     /// <summary>The resilience property the token limiter charges before the call.</summary>
     internal static readonly ResiliencePropertyKey<int> EstimatedTokens = new("llm.estimated-tokens");
 
-    /// <summary>How long a call may wait for a limiter: a provider with another behind it in the chain does not make the step wait.</summary>
-    internal static readonly ResiliencePropertyKey<TimeSpan> QueueWait = new("llm.queue-wait");
+    /// <summary>
+    /// Until when the call may wait for its limiters, all of them together: a provider with another behind it in the
+    /// chain does not make the step wait at all.
+    /// </summary>
+    internal static readonly ResiliencePropertyKey<DateTimeOffset> QueueDeadline = new("llm.queue-deadline");
 
-    /// <summary>The token window's lease of the call, settled to the tokens really used.</summary>
+    /// <summary>The token window's lease of the call, settled once the call is over.</summary>
     internal static readonly ResiliencePropertyKey<RateLimitLease> TokenLease = new("llm.token-lease");
+
+    /// <summary>Set when the request went out (every limiter let it through).</summary>
+    internal static readonly ResiliencePropertyKey<bool> Sent = new("llm.sent");
+
+    /// <summary>The tokens the provider counted for the reply, when it said.</summary>
+    internal static readonly ResiliencePropertyKey<int> UsedTokens = new("llm.used-tokens");
+
+    /// <summary>What is left of the call's wait for its limiters.</summary>
+    private TimeSpan Remaining(ResilienceContext context)
+    {
+        var left = context.Properties.GetValue(QueueDeadline, default) - timeProvider.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// Corrects the token window's charge (the estimate) once the call is over: to what the provider counted, to
+    /// nothing when a later limiter refused the call so it never went out, and left at the estimate when the provider
+    /// did not say (a failed or timed-out call may still have been counted).
+    /// </summary>
+    private static async Task SettleTokensAsync(ProviderClient provider, ResilienceContext context)
+    {
+        if (provider.TokenWindow is not { } window || !context.Properties.TryGetValue(TokenLease, out var lease))
+        {
+            return;
+        }
+
+        if (!context.Properties.GetValue(Sent, false))
+        {
+            await window.SettleAsync(lease, 0, CancellationToken.None);
+        }
+        else if (context.Properties.TryGetValue(UsedTokens, out var used))
+        {
+            await window.SettleAsync(lease, used, CancellationToken.None);
+        }
+    }
 
     private List<(ProviderClient Provider, string Model)> Route(LlmRequest request)
     {
@@ -294,7 +329,7 @@ public sealed class LlmGateway : IDisposable
             builder.AddRateLimiter(new RateLimiterStrategyOptions
             {
                 Name = $"llm-{settings.Name}-requests",
-                RateLimiter = args => requests.AcquireAsync(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+                RateLimiter = args => requests.AcquireAsync(1, Remaining(args.Context), args.Context.CancellationToken),
             });
         }
 
@@ -307,7 +342,7 @@ public sealed class LlmGateway : IDisposable
                 {
                     // A call estimated above the whole window still goes when the window is empty, rather than never.
                     var estimate = Math.Clamp(args.Context.Properties.GetValue(EstimatedTokens, 1), 1, tokens.PermitLimit);
-                    var lease = await tokens.AcquireAsync(estimate, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken);
+                    var lease = await tokens.AcquireAsync(estimate, Remaining(args.Context), args.Context.CancellationToken);
                     args.Context.Properties.Set(TokenLease, lease);
                     return lease;
                 },
@@ -317,7 +352,7 @@ public sealed class LlmGateway : IDisposable
         builder.AddRateLimiter(new RateLimiterStrategyOptions
         {
             Name = $"llm-{settings.Name}-concurrency",
-            RateLimiter = args => limits.Concurrency.AcquireAsync(1, args.Context.Properties.GetValue(QueueWait, TimeSpan.Zero), args.Context.CancellationToken),
+            RateLimiter = args => limits.Concurrency.AcquireAsync(1, Remaining(args.Context), args.Context.CancellationToken),
         });
         builder.AddTimeout(settings.Timeout);
         AddChaos(builder, settings);

@@ -182,6 +182,33 @@ public sealed class ProviderRoutingTests : IAsyncLifetime
         Assert.DoesNotContain("opaque-token-value", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_token_window_keeps_what_a_call_used_and_gives_back_what_a_call_refused_by_a_later_limiter_never_sent()
+    {
+        var held = primary.Hold("held");
+        var options = new LlmOptions
+        {
+            Provider = LlmOptions.Simulated,
+            Providers =
+            {
+                ["primary"] = new LlmProviderOptions { Endpoint = primary.BaseUrl, Model = "big-model", MaxConcurrency = 1, TokensPerMinute = 100_000 },
+                ["backup"] = new LlmProviderOptions { Endpoint = backup.BaseUrl, Model = "small-model" },
+            },
+        };
+        using var gateway = Gateways.Create(options, database.DataSource);
+
+        var first = gateway.CompleteAsync(Chain("held call", new ProviderChoice("primary")), default);
+        await primary.WaitForAsync("held");
+        // Its one slot is taken: this call is charged to the token window, refused by the concurrency limit, and served by the backup.
+        var second = await gateway.CompleteAsync(Chain("second call", new ProviderChoice("primary"), new ProviderChoice("backup")), default);
+        held.SetResult();
+        var served = await first;
+
+        Assert.Equal("backup", second.Provider);
+        await using var command = database.DataSource.CreateCommand("SELECT COALESCE(sum(amount), 0)::bigint FROM llm_rate_buckets WHERE provider = 'primary' AND kind = 'tokens'");
+        Assert.Equal((long)(served.InputTokens + served.OutputTokens), (long)(await command.ExecuteScalarAsync())!);
+    }
+
     private static LlmRequest Chain(string prompt, params ProviderChoice[] route) => new(prompt, null, null, null, null) { Route = route };
 
     private LlmGateway Gateway() => Gateways.Create(

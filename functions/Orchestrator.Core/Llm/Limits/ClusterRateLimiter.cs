@@ -134,7 +134,7 @@ public sealed class ClusterRateLimiter : RateLimiter
     /// <summary>
     /// Corrects the permits of <paramref name="lease"/> (an estimate) to <paramref name="actualPermits"/>: fewer give
     /// the difference back to the window at once, more count as used (even beyond the limit: they were). Does
-    /// nothing for a refused lease or one of another limiter; may be called after the lease was disposed.
+    /// nothing for a refused lease or one of another limiter; may be called after the lease was disposed; never throws.
     /// </summary>
     public async ValueTask SettleAsync(RateLimitLease lease, int actualPermits, CancellationToken cancellationToken)
     {
@@ -150,7 +150,7 @@ public sealed class ClusterRateLimiter : RateLimiter
             return;
         }
 
-        if (granted.Bucket is not { } bucket)
+        if (granted.Bucket is not { } bucket || !database.IsAvailable)
         {
             // The local window cannot take permits back; more are counted as far as it has room.
             if (delta > 0)
@@ -176,8 +176,10 @@ public sealed class ClusterRateLimiter : RateLimiter
                 },
                 cancellationToken);
         }
-        catch (Exception ex) when (DependencyFailures.IsTransientDatabase(ex))
+        catch (Exception ex)
         {
+            // Best effort, whatever went wrong (unreachable, disposed at shutdown): the call it settles has been paid
+            // for and must not fail for this; the estimate then stands until the bucket leaves the window.
             Log.LimitWriteFailed(logger, kind, provider, "settling a lease", ex.Message);
         }
     }
