@@ -27,6 +27,13 @@ public sealed class CircuitBreakerRegistry
     private long clockOffsetTicks;
     private long probes;
 
+    // How many breakers the last successful sync listed in PostgreSQL (-1: list them again), and the ticks so far.
+    private int registered = -1;
+    private long ticks;
+
+    /// <summary>Samples no longer counted are deleted every so many sync ticks (about a minute), not on every one.</summary>
+    private const int PruneEveryTicks = 60;
+
     /// <summary>A registry of breakers local to this process (no PostgreSQL), as in unit tests.</summary>
     public CircuitBreakerRegistry()
         : this(null, new InstanceIdentity("local"), Options.Create(new SharedBreakerOptions()), TimeProvider.System, NullLogger<CircuitBreakerRegistry>.Instance)
@@ -53,8 +60,6 @@ public sealed class CircuitBreakerRegistry
 
     public IEnumerable<string> Names => breakers.Keys.Order(StringComparer.Ordinal);
 
-    public bool Contains(string name) => breakers.ContainsKey(name);
-
     public SharedCircuitBreaker? Find(string name) => breakers.GetValueOrDefault(name);
 
     /// <summary>
@@ -78,14 +83,14 @@ public sealed class CircuitBreakerRegistry
     public TimeSpan SyncInterval => options.SyncInterval;
 
     /// <summary>
-    /// Closes here at once the breakers a reset through this instance has just closed in PostgreSQL (with the reset
-    /// generations it wrote), so this instance neither waits for its next sync nor logs the reset again.
+    /// Takes in at once the rows a reset through this instance has just written, so this instance does not wait for
+    /// its next sync (and logs the reset where a breaker was open, as every instance does).
     /// </summary>
-    public void ApplyReset(IReadOnlyDictionary<string, long> generations)
+    internal void ApplyReset(IReadOnlyList<BreakerRow> rows)
     {
-        foreach (var (name, generation) in generations)
+        foreach (var row in rows)
         {
-            Find(name)?.ApplyReset(generation);
+            Find(row.Name)?.Apply(row, counts: false);
         }
     }
 
@@ -104,21 +109,26 @@ public sealed class CircuitBreakerRegistry
 
         var list = breakers.Values.OrderBy(b => b.Name, StringComparer.Ordinal).ToList();
         var deltas = list.Select(b => b.TakePending()).ToList();
+        var register = registered != list.Count;
+        var prune = ticks++ % PruneEveryTicks == 0;
         IReadOnlyList<BreakerRow> rows;
         try
         {
-            rows = await Store.SyncAsync(identity.Holder, deltas, cancellationToken);
+            rows = await Store.SyncAsync(identity.Holder, deltas, register, prune, cancellationToken);
         }
-        catch (Exception ex) when (IsDatabaseFailure(ex) && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (IsStoreFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
             for (var i = 0; i < list.Count; i++)
             {
                 list[i].RestorePending(deltas[i]);
             }
 
+            registered = -1;
             Degrade(ex);
             return false;
         }
+
+        registered = list.Count;
 
         foreach (var row in rows)
         {
@@ -182,6 +192,10 @@ public sealed class CircuitBreakerRegistry
         }
     }
 
-    internal static bool IsDatabaseFailure(Exception ex) =>
-        ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException;
+    /// <summary>
+    /// Whether a failure of the shared state sends the breakers to their local fallback: any but the caller's own
+    /// cancellation (the store bounds every round trip, so a database that stops answering ends as a timeout). A call
+    /// is never failed for want of the shared state.
+    /// </summary>
+    internal static bool IsStoreFailure(Exception ex) => ex is not OperationCanceledException;
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -39,20 +40,20 @@ public sealed class AdminHttpHandlers(
         var target = string.IsNullOrEmpty(name) ? null : name;
         var before = breakers.States().ToDictionary(b => b.Name, b => b.State.ToString());
         var actor = AuthPolicies.ActorOf(request.HttpContext.User);
-        var generations = await store.RequestBreakerResetAsync(target, breakers.Names, actor, JsonSerializer.Serialize(new { stateHere = before }), cancellationToken);
-        if (target is not null && generations.Count == 0)
+        var reset = await store.RequestBreakerResetAsync(target, breakers.Names, actor, JsonSerializer.Serialize(new { stateHere = before }), cancellationToken);
+        if (target is not null && reset.Count == 0)
         {
             var known = breakers.Names.ToList();
             return Problems.NotFound("name", $"no circuit breaker is named '{target}'{Definitions.Suggestions.Hint(target, known)}; known: {string.Join(", ", known)}");
         }
 
-        breakers.ApplyReset(generations);
-        Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", generations.Count > 0);
+        breakers.ApplyReset(reset);
+        Log.AdminAction(logger, actor, "circuit-breaker.reset", target ?? "*", reset.Count > 0);
         return TypedResults.Ok(new
         {
-            reset = generations.Keys.Order(StringComparer.Ordinal).ToList(),
+            reset = reset.Select(r => r.Name).Order(StringComparer.Ordinal).ToList(),
             before,
-            note = "every instance closes these breakers within " + breakers.SyncInterval.TotalSeconds + " s",
+            note = string.Create(CultureInfo.InvariantCulture, $"every instance closes these breakers within {breakers.SyncInterval.TotalSeconds} s"),
         });
     }
 

@@ -24,9 +24,6 @@ public sealed class ClusterState(
     /// <summary>The <c>Retry-After</c> of a start that maintenance mode refuses.</summary>
     public TimeSpan MaintenanceRetryAfter => options.Value.MaintenanceRetryAfter;
 
-    /// <summary>How long another instance may take to obey a change.</summary>
-    public TimeSpan RefreshInterval => options.Value.RefreshInterval;
-
     /// <summary>Records a change made through this instance, so it is obeyed here without waiting for the next refresh.</summary>
     public void Apply(MaintenanceState state) => maintenance = state;
 

@@ -7,7 +7,7 @@ public sealed class OperationsOptions
 {
     public const string SectionName = "Operations";
 
-    /// <summary>How often each instance reads maintenance mode and breaker resets from PostgreSQL.</summary>
+    /// <summary>How often each instance reads maintenance mode from PostgreSQL (breakers keep in step on their own, <c>Llm:Breakers:SyncInterval</c>).</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:00:30")]
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -68,13 +68,13 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         return new AdminChange<MaintenanceState>(state, changed);
     }
 
-    /// <summary>Closes the named breakers for every instance (all of them when <paramref name="name"/> is null), audited.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> RequestBreakerResetAsync(
+    /// <summary>Closes the named breakers for every instance (all of them when <paramref name="name"/> is null), audited; their new rows.</summary>
+    internal async Task<IReadOnlyList<BreakerRow>> RequestBreakerResetAsync(
         string? name, IEnumerable<string> knownHere, string actor, string detailJson, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await RegisterBreakersAsync(connection, transaction, knownHere, cancellationToken);
+        await CircuitBreakerStore.RegisterAsync(connection, transaction, knownHere, cancellationToken);
 
         var reset = await CircuitBreakerStore.ResetAsync(connection, transaction, name, actor, cancellationToken);
         await AuditAsync(connection, transaction, actor, "circuit-breaker.reset", name ?? "*", reset.Count > 0, detailJson, cancellationToken);
@@ -96,15 +96,6 @@ public sealed class OperationsStore(NpgsqlDataSource dataSource, TimeProvider ti
         }
 
         return entries;
-    }
-
-    private static async Task RegisterBreakersAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<string> names, CancellationToken cancellationToken)
-    {
-        await using var register = new NpgsqlCommand(
-            "INSERT INTO circuit_breakers (name) SELECT unnest(@names) ON CONFLICT (name) DO NOTHING", connection, transaction);
-        register.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names.ToArray());
-        await register.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task AuditAsync(

@@ -14,7 +14,7 @@ internal sealed record BreakerRow(
     string? ProbeHolder,
     DateTimeOffset? ProbeExpiresAt,
     long ResetGeneration,
-    DateTimeOffset UpdatedAt,
+    long Version,
     DateTimeOffset DatabaseNow,
     long Successes = 0,
     long Failures = 0);

@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Resilience;
 using Polly.CircuitBreaker;
 
 namespace Orchestrator.Core.Llm.Breakers;
@@ -7,11 +10,20 @@ namespace Orchestrator.Core.Llm.Breakers;
 /// <summary>
 /// All SQL over <c>circuit_breakers</c> (the shared state and the probe claim) and <c>circuit_breaker_samples</c>.
 /// Every state change is one conditional <c>UPDATE</c> batched with a read of the row, so the caller learns the
-/// outcome and the database clock in one round trip.
+/// outcome and the database clock in one round trip. Each round trip is bounded by
+/// <see cref="SharedBreakerOptions.DatabaseTimeout"/>: a database that stops answering sends the breakers to their
+/// local fallback that soon, never holding up a call longer.
 /// </summary>
-public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
+public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource, IOptions<SharedBreakerOptions> options, TimeProvider time)
 {
-    private const string Columns = "name, state, epoch, open_until, probe_holder, probe_expires_at, reset_generation, updated_at, now()";
+    private const string Columns = "name, state, epoch, open_until, probe_holder, probe_expires_at, reset_generation, version, now()";
+
+    // Every change of a row moves its version (and its time, for operators).
+    private const string Changed = "version = version + 1, updated_at = now()";
+
+    private const string Register = "INSERT INTO circuit_breakers (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING";
+
+    private readonly SharedBreakerOptions settings = options.Value;
 
     private const string ReadOne = $"SELECT {Columns} FROM circuit_breakers WHERE name = $1";
 
@@ -20,13 +32,35 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// for the epoch they were counted in), deletes samples no longer counted, and reads every breaker's state with its
     /// sample sums over its sampling window.
     /// </summary>
-    internal async Task<IReadOnlyList<BreakerRow>> SyncAsync(string holder, IReadOnlyList<BreakerDelta> deltas, CancellationToken cancellationToken)
+    /// <param name="register">List the breakers first (the first tick, and after PostgreSQL did not answer).</param>
+    /// <param name="prune">Also delete the samples no longer counted (every so many ticks).</param>
+    internal Task<IReadOnlyList<BreakerRow>> SyncAsync(
+        string holder, IReadOnlyList<BreakerDelta> deltas, bool register, bool prune, CancellationToken cancellationToken) =>
+        RunAsync(async (connection, token) =>
+        {
+            var rows = new List<BreakerRow>();
+            await using var reader = await SyncBatch(connection, holder, deltas, register, prune).ExecuteReaderAsync(token);
+            while (reader.FieldCount == 0 && await reader.NextResultAsync(token))
+            {
+            }
+
+            while (await reader.ReadAsync(token))
+            {
+                rows.Add(Read(reader) with { Successes = reader.GetInt64(9), Failures = reader.GetInt64(10) });
+            }
+
+            return (IReadOnlyList<BreakerRow>)rows;
+        }, cancellationToken);
+
+    private NpgsqlBatch SyncBatch(NpgsqlConnection connection, string holder, IReadOnlyList<BreakerDelta> deltas, bool register, bool prune)
     {
         var names = deltas.Select(d => d.Name).ToArray();
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command(
-            "INSERT INTO circuit_breakers (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING",
-            Text(names)));
+        var batch = new NpgsqlBatch(connection) { Timeout = BoundedStatement.CommandTimeoutSeconds(settings.DatabaseTimeout) };
+        if (register)
+        {
+            batch.BatchCommands.Add(Command(Register, Text(names)));
+        }
+
         batch.BatchCommands.Add(Command(
             """
             INSERT INTO circuit_breaker_samples (name, epoch, holder, bucket_start, successes, failures)
@@ -43,39 +77,32 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
             Bigints(deltas.Select(d => d.Epoch)),
             Bigints(deltas.Select(d => d.Successes)),
             Bigints(deltas.Select(d => d.Failures))));
-        // Samples of an earlier epoch, or older than the longest sampling window allowed, are no longer counted. Rows
-        // another instance is writing are skipped (it deletes them itself, or a later tick does): no lock waits.
-        batch.BatchCommands.Add(Command(
-            """
-            DELETE FROM circuit_breaker_samples WHERE ctid IN (
-                SELECT s.ctid FROM circuit_breaker_samples s JOIN circuit_breakers b ON b.name = s.name
-                 WHERE s.epoch < b.epoch OR s.bucket_start < now() - interval '1 hour'
-                   FOR UPDATE OF s SKIP LOCKED)
-            """));
+        // Samples of an earlier epoch, or older than the longest sampling window of this instance's breakers, are no
+        // longer counted. Rows another instance is writing are skipped (a later prune gets them): no lock waits.
+        if (prune)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                DELETE FROM circuit_breaker_samples WHERE ctid IN (
+                    SELECT s.ctid FROM circuit_breaker_samples s JOIN circuit_breakers b ON b.name = s.name
+                     WHERE s.epoch < b.epoch OR s.bucket_start < now() - $1
+                       FOR UPDATE OF s SKIP LOCKED)
+                """,
+                new NpgsqlParameter { Value = deltas.Select(d => d.SamplingDuration).DefaultIfEmpty(TimeSpan.FromHours(1)).Max() }));
+        }
+
         batch.BatchCommands.Add(Command(
             $"""
-            SELECT b.name, b.state, b.epoch, b.open_until, b.probe_holder, b.probe_expires_at, b.reset_generation, b.updated_at, now(),
+            SELECT b.name, b.state, b.epoch, b.open_until, b.probe_holder, b.probe_expires_at, b.reset_generation, b.version, now(),
                    coalesce(sum(s.successes), 0)::bigint, coalesce(sum(s.failures), 0)::bigint
               FROM unnest($1::text[], $2::interval[]) AS l (name, sampling)
               JOIN circuit_breakers b ON b.name = l.name
               LEFT JOIN circuit_breaker_samples s ON s.name = b.name AND s.epoch = b.epoch AND s.bucket_start > now() - l.sampling
-             GROUP BY b.name, b.state, b.epoch, b.open_until, b.probe_holder, b.probe_expires_at, b.reset_generation, b.updated_at
+             GROUP BY b.name, b.state, b.epoch, b.open_until, b.probe_holder, b.probe_expires_at, b.reset_generation, b.version
             """,
             Text(names),
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Interval, Value = deltas.Select(d => d.SamplingDuration).ToArray() }));
-
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken))
-        {
-        }
-
-        var rows = new List<BreakerRow>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(Read(reader) with { Successes = reader.GetInt64(9), Failures = reader.GetInt64(10) });
-        }
-
-        return rows;
+        return batch;
     }
 
     /// <summary>
@@ -85,8 +112,8 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// </summary>
     internal Task<BreakerRow> TryClaimProbeAsync(string name, string token, TimeSpan lease, CancellationToken cancellationToken) =>
         ChangeAsync(
-            """
-            UPDATE circuit_breakers SET state = 2, probe_holder = $2, probe_expires_at = now() + $3, updated_at = now()
+            $"""
+            UPDATE circuit_breakers SET state = 2, probe_holder = $2, probe_expires_at = now() + $3, {Changed}
              WHERE name = $1
                AND ((state = 1 AND open_until <= now()) OR (state = 2 AND (probe_expires_at IS NULL OR probe_expires_at <= now())))
             """,
@@ -96,9 +123,9 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// <summary>The probe succeeded: closed everywhere, a new epoch. A no-op when the probe is no longer <paramref name="token"/>'s.</summary>
     internal Task<BreakerRow> CloseAfterProbeAsync(string name, string token, CancellationToken cancellationToken) =>
         ChangeAsync(
-            """
+            $"""
             UPDATE circuit_breakers
-               SET state = 0, epoch = epoch + 1, open_until = NULL, probe_holder = NULL, probe_expires_at = NULL, updated_at = now()
+               SET state = 0, epoch = epoch + 1, open_until = NULL, probe_holder = NULL, probe_expires_at = NULL, {Changed}
              WHERE name = $1 AND state = 2 AND probe_holder = $2
             """,
             [new NpgsqlParameter { Value = name }, new NpgsqlParameter { Value = token }],
@@ -107,8 +134,8 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// <summary>The probe did not come back (cancelled): open again with the break already over, so another may go at once.</summary>
     internal Task<BreakerRow> ReleaseProbeAsync(string name, string token, CancellationToken cancellationToken) =>
         ChangeAsync(
-            """
-            UPDATE circuit_breakers SET state = 1, open_until = now(), probe_holder = NULL, probe_expires_at = NULL, updated_at = now()
+            $"""
+            UPDATE circuit_breakers SET state = 1, open_until = now(), probe_holder = NULL, probe_expires_at = NULL, {Changed}
              WHERE name = $1 AND state = 2 AND probe_holder = $2
             """,
             [new NpgsqlParameter { Value = name }, new NpgsqlParameter { Value = token }],
@@ -117,10 +144,10 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// <summary>The probe failed: open again for another break. A no-op when the probe is no longer <paramref name="token"/>'s.</summary>
     internal Task<BreakerRow> ReopenAfterProbeAsync(string name, string token, TimeSpan breakDuration, string holder, CancellationToken cancellationToken) =>
         ChangeAsync(
-            """
+            $"""
             UPDATE circuit_breakers
                SET state = 1, epoch = epoch + 1, opened_at = now(), open_until = now() + $3, opened_by = $4, reason = 'the half-open probe failed',
-                   probe_holder = NULL, probe_expires_at = NULL, updated_at = now()
+                   probe_holder = NULL, probe_expires_at = NULL, {Changed}
              WHERE name = $1 AND state = 2 AND probe_holder = $2
             """,
             [new NpgsqlParameter { Value = name }, new NpgsqlParameter { Value = token }, new NpgsqlParameter { Value = breakDuration }, new NpgsqlParameter { Value = holder }],
@@ -132,10 +159,10 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// </summary>
     internal Task<BreakerRow> TripAsync(string name, long epoch, TimeSpan breakDuration, string holder, string reason, CancellationToken cancellationToken) =>
         ChangeAsync(
-            """
+            $"""
             UPDATE circuit_breakers
                SET state = 1, epoch = epoch + 1, opened_at = now(), open_until = now() + $3, opened_by = $4, reason = $5,
-                   probe_holder = NULL, probe_expires_at = NULL, updated_at = now()
+                   probe_holder = NULL, probe_expires_at = NULL, {Changed}
              WHERE name = $1 AND state = 0 AND ($2 = -1 OR epoch = $2)
             """,
             [new NpgsqlParameter { Value = name }, new NpgsqlParameter { Value = epoch }, new NpgsqlParameter { Value = breakDuration },
@@ -145,50 +172,57 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Closes the named breakers (all when <paramref name="name"/> is null) for every instance, in the caller's
     /// transaction: state closed, probe cleared, a new epoch so earlier samples no longer count, and the reset
-    /// generation moved so each instance that had it open logs it. Returns each breaker's new reset generation.
+    /// generation moved so each instance that had it open logs it. Returns each breaker's new row.
     /// </summary>
-    internal static async Task<IReadOnlyDictionary<string, long>> ResetAsync(
+    internal static async Task<IReadOnlyList<BreakerRow>> ResetAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string? name, string actor, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            """
+            $"""
             UPDATE circuit_breakers
                SET reset_generation = reset_generation + 1, reset_at = now(), reset_by = @actor,
-                   state = 0, epoch = epoch + 1, open_until = NULL, probe_holder = NULL, probe_expires_at = NULL, updated_at = now()
+                   state = 0, epoch = epoch + 1, open_until = NULL, probe_holder = NULL, probe_expires_at = NULL, {Changed}
              WHERE @name::text IS NULL OR name = @name
-            RETURNING name, reset_generation
+            RETURNING {Columns}
             """, connection, transaction);
         command.Parameters.AddWithValue("actor", actor);
-        command.Parameters.Add(new NpgsqlParameter("name", NpgsqlDbType.Text) { Value = (object?)name ?? DBNull.Value });
+        command.Parameters.AddNullable("name", NpgsqlDbType.Text, name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var reset = new Dictionary<string, long>(StringComparer.Ordinal);
+        var reset = new List<BreakerRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            reset[reader.GetString(0)] = reader.GetInt64(1);
+            reset.Add(Read(reader));
         }
 
         return reset;
     }
 
-    private async Task<BreakerRow> ChangeAsync(string update, NpgsqlParameter[] parameters, string name, CancellationToken cancellationToken)
+    /// <summary>Lists <paramref name="names"/> (a no-op for those listed already), in the caller's transaction.</summary>
+    internal static async Task RegisterAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<string> names, CancellationToken cancellationToken)
     {
-        // One implicit transaction: the read sees the update, whether or not its condition held.
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command("INSERT INTO circuit_breakers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", new NpgsqlParameter { Value = name }));
-        batch.BatchCommands.Add(Command(update, parameters));
-        batch.BatchCommands.Add(Command(ReadOne, new NpgsqlParameter { Value = name }));
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken))
-        {
-        }
-
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            throw new InvalidOperationException($"circuit breaker '{name}' has no row");
-        }
-
-        return Read(reader);
+        await using var command = new NpgsqlCommand(Register, connection, transaction);
+        command.Parameters.Add(Text(names.ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private Task<BreakerRow> ChangeAsync(string update, NpgsqlParameter[] parameters, string name, CancellationToken cancellationToken) =>
+        RunAsync(async (connection, token) =>
+        {
+            // One implicit transaction: the read sees the update, whether or not its condition held.
+            await using var batch = new NpgsqlBatch(connection) { Timeout = BoundedStatement.CommandTimeoutSeconds(settings.DatabaseTimeout) };
+            batch.BatchCommands.Add(Command(Register, Text([name])));
+            batch.BatchCommands.Add(Command(update, parameters));
+            batch.BatchCommands.Add(Command(ReadOne, new NpgsqlParameter { Value = name }));
+            await using var reader = await batch.ExecuteReaderAsync(token);
+            while (reader.FieldCount == 0 && await reader.NextResultAsync(token))
+            {
+            }
+
+            return await reader.ReadAsync(token) ? Read(reader) : throw new InvalidOperationException($"circuit breaker '{name}' has no row");
+        }, cancellationToken);
+
+    private Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        BoundedStatement.RunAsync(dataSource, settings.DatabaseTimeout, time, work, cancellationToken);
 
     private static BreakerRow Read(NpgsqlDataReader reader) => new(
         reader.GetString(0),
@@ -198,7 +232,7 @@ public sealed class CircuitBreakerStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(4) ? null : reader.GetString(4),
         reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
         reader.GetInt64(6),
-        reader.GetFieldValue<DateTimeOffset>(7),
+        reader.GetInt64(7),
         reader.GetFieldValue<DateTimeOffset>(8));
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)

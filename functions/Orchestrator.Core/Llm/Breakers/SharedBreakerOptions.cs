@@ -15,11 +15,18 @@ public sealed class SharedBreakerOptions
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// The longest one round trip to the shared state may take, connecting included; past it PostgreSQL counts as not
+    /// answering and the breakers run on this instance's own counts until a sync succeeds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
+    public TimeSpan DatabaseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How long a claimed half-open probe stays claimed: if its holder dies, another probe may go after this.
     /// Unset, it is the LLM timeout plus <see cref="ProbeLeaseMargin"/>.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
     public TimeSpan? ProbeLease { get; set; }
 
-    internal TimeSpan EffectiveProbeLease => ProbeLease ?? TimeSpan.FromSeconds(120) + ProbeLeaseMargin;
+    internal TimeSpan EffectiveProbeLease => ProbeLease ?? new LlmOptions().Timeout + ProbeLeaseMargin;
 }

@@ -19,15 +19,13 @@ public sealed class SharedCircuitBreaker
     private CircuitState sharedState = CircuitState.Closed;
     private long epoch = -1;
     private DateTimeOffset? openUntil;
-    private string? probeHolder;
     private DateTimeOffset? probeExpiresAt;
     private long resetGeneration = -1;
-    private DateTimeOffset updatedAt = DateTimeOffset.MinValue;
+    private long version = -1;
     private long clusterSuccesses;
     private long clusterFailures;
 
-    // Outcomes counted here and not written yet, for the epoch they were counted in.
-    private long pendingEpoch = -1;
+    // Outcomes counted here and not written yet, for the current epoch (dropped when it moves on).
     private long pendingSuccesses;
     private long pendingFailures;
 
@@ -98,9 +96,11 @@ public sealed class SharedCircuitBreaker
             BreakerRow row;
             try
             {
-                row = await registry.Store!.TryClaimProbeAsync(Name, token, registry.ProbeLease, cancellationToken);
+                // Not the caller's token: a claim that commits just as the caller gives up would hold the probe for a whole lease
+                // with nobody to report it. The store bounds the round trip; a caller that gave up is reported as abandoned.
+                row = await registry.Store!.TryClaimProbeAsync(Name, token, registry.ProbeLease, CancellationToken.None);
             }
-            catch (Exception ex) when (CircuitBreakerRegistry.IsDatabaseFailure(ex))
+            catch (Exception ex) when (CircuitBreakerRegistry.IsStoreFailure(ex))
             {
                 registry.Degrade(ex);
                 return AcquireLocal();
@@ -149,9 +149,16 @@ public sealed class SharedCircuitBreaker
         {
             var now = registry.LocalNow;
             window.Add(now, failed);
-            if (pendingEpoch != epoch)
+            if (!registry.IsShared)
             {
-                (pendingEpoch, pendingSuccesses, pendingFailures) = (epoch, 0, 0);
+                // Counted for the local breaker only: written once PostgreSQL answers again, they would land in the
+                // current second however old they are.
+                if (failed && localState == CircuitState.Closed && Trips(window.Sum(now)))
+                {
+                    OpenLocally(now, "local failure ratio");
+                }
+
+                return;
             }
 
             if (failed)
@@ -161,16 +168,6 @@ public sealed class SharedCircuitBreaker
             else
             {
                 pendingSuccesses++;
-            }
-
-            if (!registry.IsShared)
-            {
-                if (failed && localState == CircuitState.Closed && Trips(window.Sum(now)))
-                {
-                    OpenLocally(now, "local failure ratio");
-                }
-
-                return;
             }
 
             if (!failed || sharedState != CircuitState.Closed)
@@ -213,7 +210,7 @@ public sealed class SharedCircuitBreaker
                 Log.BreakerOpened(registry.Logger, Name, Settings.BreakDuration, registry.Holder, reason);
             }
         }
-        catch (Exception ex) when (CircuitBreakerRegistry.IsDatabaseFailure(ex))
+        catch (Exception ex) when (CircuitBreakerRegistry.IsStoreFailure(ex))
         {
             registry.Degrade(ex);
             lock (gate)
@@ -235,7 +232,7 @@ public sealed class SharedCircuitBreaker
     {
         lock (gate)
         {
-            var delta = new BreakerDelta(Name, pendingEpoch, pendingSuccesses, pendingFailures, Settings.SamplingDuration);
+            var delta = new BreakerDelta(Name, epoch, pendingSuccesses, pendingFailures, Settings.SamplingDuration);
             (pendingSuccesses, pendingFailures) = (0, 0);
             return delta;
         }
@@ -246,7 +243,7 @@ public sealed class SharedCircuitBreaker
     {
         lock (gate)
         {
-            if (delta.Epoch == pendingEpoch)
+            if (delta.Epoch == epoch)
             {
                 pendingSuccesses += delta.Successes;
                 pendingFailures += delta.Failures;
@@ -263,7 +260,7 @@ public sealed class SharedCircuitBreaker
         registry.ObserveDatabaseClock(row.DatabaseNow);
         lock (gate)
         {
-            if (row.UpdatedAt < updatedAt)
+            if (row.Version < version)
             {
                 return;
             }
@@ -272,22 +269,16 @@ public sealed class SharedCircuitBreaker
             var reset = resetGeneration >= 0 && row.ResetGeneration > resetGeneration && was != CircuitState.Closed;
             if (row.Epoch != epoch)
             {
+                // Outcomes of an earlier epoch no longer count (those counted before the first read, epoch -1, do).
                 if (epoch >= 0)
                 {
                     window.Clear();
-                    (clusterSuccesses, clusterFailures) = (0, 0);
+                    (clusterSuccesses, clusterFailures, pendingSuccesses, pendingFailures) = (0, 0, 0, 0);
                 }
-
-                if (pendingEpoch >= 0 && pendingEpoch != row.Epoch)
-                {
-                    (pendingSuccesses, pendingFailures) = (0, 0);
-                }
-
-                pendingEpoch = row.Epoch;
             }
 
-            (sharedState, epoch, openUntil, probeHolder, probeExpiresAt) = (row.State, row.Epoch, row.OpenUntil, row.ProbeHolder, row.ProbeExpiresAt);
-            (resetGeneration, updatedAt) = (row.ResetGeneration, row.UpdatedAt);
+            (sharedState, epoch, openUntil, probeExpiresAt) = (row.State, row.Epoch, row.OpenUntil, row.ProbeExpiresAt);
+            (resetGeneration, version) = (row.ResetGeneration, row.Version);
             if (counts)
             {
                 (clusterSuccesses, clusterFailures) = (row.Successes, row.Failures);
@@ -305,19 +296,6 @@ public sealed class SharedCircuitBreaker
         }
     }
 
-    /// <summary>Closes the breaker here at once after a reset through this instance (the database already says so).</summary>
-    internal void ApplyReset(long generation)
-    {
-        lock (gate)
-        {
-            (sharedState, openUntil, probeHolder, probeExpiresAt) = (CircuitState.Closed, null, null, null);
-            (clusterSuccesses, clusterFailures, pendingSuccesses, pendingFailures) = (0, 0, 0, 0);
-            resetGeneration = Math.Max(resetGeneration, generation);
-            (localState, localProbe) = (CircuitState.Closed, null);
-            window.Clear();
-        }
-    }
-
     /// <summary>PostgreSQL stopped answering: the local breaker takes over from the last known shared state.</summary>
     internal void EnterFallback(TimeSpan databaseClockOffset)
     {
@@ -329,10 +307,14 @@ public sealed class SharedCircuitBreaker
                     localState = CircuitState.Closed;
                     break;
                 case CircuitState.Open:
-                    (localState, localOpenUntil) = (CircuitState.Open, (openUntil ?? DateTimeOffset.MinValue) - databaseClockOffset);
+                    (localState, localOpenUntil) = (CircuitState.Open, openUntil is { } until ? until - databaseClockOffset : registry.LocalNow);
                     break;
                 default:
-                    (localState, localOpenUntil) = (CircuitState.Open, (probeExpiresAt ?? DateTimeOffset.MinValue) - databaseClockOffset);
+                    // Another instance's probe was out: its outcome cannot be read now, so one more break, at most
+                    // until its lease would have ended, before this instance probes on its own.
+                    var breakEnds = registry.LocalNow + Settings.BreakDuration;
+                    var leaseEnds = probeExpiresAt is { } expires ? expires - databaseClockOffset : registry.LocalNow;
+                    (localState, localOpenUntil) = (CircuitState.Open, leaseEnds < breakEnds ? leaseEnds : breakEnds);
                     break;
             }
 
@@ -377,7 +359,7 @@ public sealed class SharedCircuitBreaker
                 Log.BreakerProbeEnded(registry.Logger, Name, outcome.ToString(), row.State.ToString());
                 return;
             }
-            catch (Exception ex) when (CircuitBreakerRegistry.IsDatabaseFailure(ex))
+            catch (Exception ex) when (CircuitBreakerRegistry.IsStoreFailure(ex))
             {
                 registry.Degrade(ex);
             }

@@ -51,23 +51,11 @@ internal sealed class LimiterDatabase(
     }
 
     /// <summary>Runs <paramref name="statement"/> on a connection of its own within <see cref="LlmLimitOptions.DatabaseTimeout"/>.</summary>
-    public async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> statement, CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(options.DatabaseTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(linked.Token);
-            return await statement(connection, linked.Token);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"PostgreSQL did not answer within {options.DatabaseTimeout}", ex);
-        }
-    }
+    public Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> statement, CancellationToken cancellationToken) =>
+        BoundedStatement.RunAsync(dataSource, options.DatabaseTimeout, time, statement, cancellationToken);
 
     /// <summary>The command timeout matching <see cref="LlmLimitOptions.DatabaseTimeout"/>, for Npgsql's own socket timeout.</summary>
-    public int CommandTimeoutSeconds => (int)Math.Max(1, Math.Ceiling(options.DatabaseTimeout.TotalSeconds));
+    public int CommandTimeoutSeconds => BoundedStatement.CommandTimeoutSeconds(options.DatabaseTimeout);
 
     /// <summary>True (and falling back from now on) when <paramref name="exception"/> says the database is unreachable.</summary>
     public bool Unreachable(Exception exception)

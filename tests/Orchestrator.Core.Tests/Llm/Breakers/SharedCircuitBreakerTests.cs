@@ -166,12 +166,14 @@ public sealed class SharedCircuitBreakerTests : IAsyncLifetime
         var audit = Assert.Single(await new OperationsStore(database.DataSource, TimeProvider.System).GetAuditAsync(10, default));
         Assert.Equal(("admin-token", "circuit-breaker.reset", Name, true), (audit.Actor, audit.Action, audit.Target, audit.Changed));
 
-        // A new epoch: the four failures before the reset no longer count (with them, one more would open it), and a
-        // fresh burst opens it again for both.
+        // A new epoch: the four failures before the reset no longer count (with them, one more would open it). The two
+        // successes since (one through each instance) do: one failure leaves it closed, a second (2 of 4) opens it for both.
         await FailAsync(b, 1);
+        Assert.True(await a.Registry.SyncAsync(default));
         Assert.True(await b.Registry.SyncAsync(default));
         Assert.Equal(CircuitState.Closed, (await ReadRowAsync()).State);
-        await FailAsync(b, 2);
+        await FailAsync(b, 1);
+        Assert.Equal(CircuitState.Open, (await ReadRowAsync()).State);
         await WithinAsync(() => a.Breaker.State == CircuitState.Open);
     }
 
@@ -226,7 +228,7 @@ public sealed class SharedCircuitBreakerTests : IAsyncLifetime
     {
         var logs = new RecordingLogger<CircuitBreakerRegistry>();
         var registry = new CircuitBreakerRegistry(
-            new CircuitBreakerStore(dataSource ?? database.DataSource), new InstanceIdentity(id),
+            new CircuitBreakerStore(dataSource ?? database.DataSource, Options.Create(new SharedBreakerOptions()), TimeProvider.System), new InstanceIdentity(id),
             Options.Create(new SharedBreakerOptions { ProbeLease = lease ?? TimeSpan.FromSeconds(30) }), TimeProvider.System, logs);
         var breaker = registry.Register(Name, settings ?? new CircuitBreakerSettings
         {
