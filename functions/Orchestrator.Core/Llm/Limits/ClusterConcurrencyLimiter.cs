@@ -44,7 +44,7 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
 
     private const string ReleaseSql = """
         UPDATE llm_slots SET holder = NULL, lease = NULL, lease_expires_at = NULL
-        WHERE provider = @provider AND slot = ANY(@slots) AND lease = @lease
+        WHERE provider = @provider AND lease = @lease
         """;
 
     private const string RenewSql = """
@@ -194,7 +194,31 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
         }
 
         var id = Guid.NewGuid();
-        var slots = await database.RunAsync(
+        List<int> slots;
+        try
+        {
+            slots = await TakeSlotsAsync(id, permitCount, cancellationToken);
+        }
+        catch
+        {
+            // The take may have committed before its reply was lost (a timeout, a cancellation): give back whatever
+            // it took under this lease now rather than after the lease.
+            Release(new SlotLease(this, id, []));
+            throw;
+        }
+
+        if (slots.Count < permitCount)
+        {
+            return null;
+        }
+
+        var lease = new SlotLease(this, id, [.. slots]);
+        held[id] = lease;
+        return lease;
+    }
+
+    private Task<List<int>> TakeSlotsAsync(Guid id, int permitCount, CancellationToken cancellationToken) =>
+        database.RunAsync(
             async (connection, token) =>
             {
                 await using var command = new NpgsqlCommand(TakeSql, connection) { CommandTimeout = database.CommandTimeoutSeconds };
@@ -214,15 +238,6 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
                 return taken;
             },
             cancellationToken);
-        if (slots.Count < permitCount)
-        {
-            return null;
-        }
-
-        var lease = new SlotLease(this, id, [.. slots]);
-        held[id] = lease;
-        return lease;
-    }
 
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
@@ -309,7 +324,6 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
                 {
                     await using var command = new NpgsqlCommand(ReleaseSql, connection) { CommandTimeout = database.CommandTimeoutSeconds };
                     command.Parameters.AddWithValue("provider", provider);
-                    command.Parameters.AddWithValue("slots", lease.Slots);
                     command.Parameters.AddWithValue("lease", lease.Id);
                     return await command.ExecuteNonQueryAsync(token);
                 },
@@ -358,8 +372,9 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
                         Log.SlotsLost(logger, provider, expected - renewed);
                     }
                 }
-                catch (Exception ex) when (DependencyFailures.IsTransientDatabase(ex))
+                catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not ObjectDisposedException)
                 {
+                    // Whatever failed, the loop goes on: were it to stop, every slot held would lapse during its call.
                     Log.LimitWriteFailed(logger, database.Limit, provider, "renewal", ex.Message);
                 }
             }

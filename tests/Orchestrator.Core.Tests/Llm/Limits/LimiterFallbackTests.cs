@@ -67,38 +67,53 @@ public sealed class LimiterFallbackTests(PostgresDatabase database) : IClassFixt
         await using var other = new ClusterConcurrencyLimiter(provider, 1, database.DataSource, new InstanceIdentity("two"), Options, TimeProvider.System, NullLogger.Instance);
         using (var shared = await limiter.AcquireAsync(1))
         {
+            Assert.True(shared.IsAcquired);
             Assert.Equal(1, await HeldAsync());
         }
 
+        // The release runs in the background: let it land before the cut, so the slot is free in the database.
+        await UntilAsync(async () => await HeldAsync() == 0, "the slot was not released");
         relay.Cut();
         using (var local = await limiter.AcquireAsync(1))
         {
             Assert.True(local.IsAcquired);
+            Assert.Equal(0, await HeldAsync()); // counted on this instance only
         }
 
         relay.Restore();
+        var backOnDatabase = false;
         var clock = Stopwatch.StartNew();
-        while (await HeldAsync() == 0)
+        while (!backOnDatabase)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the limiter did not go back to the database");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the limiter did not go back to the database");
             using var lease = await limiter.AcquireAsync(1);
+            Assert.True(lease.IsAcquired);
             if (await HeldAsync() == 0)
             {
                 await Task.Delay(50);
+                continue;
             }
-            else
-            {
-                // Held in the database, so the other instance waits.
-                using var refused = await other.AcquireAsync(1);
-                Assert.False(refused.IsAcquired);
-                break;
-            }
+
+            // Held in the database, so the other instance waits.
+            using var refused = await other.AcquireAsync(1);
+            Assert.False(refused.IsAcquired);
+            backOnDatabase = true;
+        }
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), failure);
+            await Task.Delay(20);
         }
     }
 
     private async Task<long> HeldAsync()
     {
-        await using var command = database.DataSource.CreateCommand("SELECT count(*) FROM llm_slots WHERE provider = @provider AND holder IS NOT NULL");
+        await using var command = database.DataSource.CreateCommand("SELECT count(*) FROM llm_slots WHERE provider = @provider AND holder IS NOT NULL AND lease_expires_at > now()");
         command.Parameters.AddWithValue("provider", provider);
         return (long)(await command.ExecuteScalarAsync())!;
     }
