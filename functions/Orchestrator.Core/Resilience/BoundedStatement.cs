@@ -14,17 +14,29 @@ internal static class BoundedStatement
         NpgsqlDataSource dataSource, TimeSpan limit, TimeProvider time,
         Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(limit, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        // The work is asked to stop at the limit, but Npgsql's cancellation of a command waits for the server (a
+        // cancel request of its own, and the command timeout) which, stalled, does not answer: so the caller stops
+        // waiting at the limit and the work ends in the background, its connection broken and returned.
+        var running = RunCancellableAsync(dataSource, limit, time, work, cancellationToken);
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(linked.Token);
-            return await work(connection, linked.Token);
+            return await running.WaitAsync(limit, time, cancellationToken);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             throw new TimeoutException($"PostgreSQL did not answer within {limit}", ex);
         }
+    }
+
+    private static async Task<T> RunCancellableAsync<T>(
+        NpgsqlDataSource dataSource, TimeSpan limit, TimeProvider time,
+        Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(limit, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        await using var connection = await dataSource.OpenConnectionAsync(linked.Token);
+        return await work(connection, linked.Token);
     }
 
     /// <summary>The command timeout (whole seconds) matching <paramref name="limit"/>, for Npgsql's own socket timeout.</summary>

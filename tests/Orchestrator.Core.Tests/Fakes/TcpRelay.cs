@@ -4,13 +4,17 @@ using System.Net.Sockets;
 
 namespace Orchestrator.Core.Tests.Fakes;
 
-/// <summary>A loopback port that forwards to PostgreSQL and can be cut (connections reset, new ones refused) and restored.</summary>
+/// <summary>
+/// A loopback port that forwards to PostgreSQL and can be cut (connections reset, new ones refused) and restored, or
+/// stalled (connections stay open, nothing gets through: a database that stops answering) and resumed.
+/// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
     private readonly int target;
     private readonly ConcurrentDictionary<Socket, bool> sockets = new();
     private TcpListener listener;
     private CancellationTokenSource stop = new();
+    private volatile bool stalled;
 
     public TcpRelay(int targetPort)
     {
@@ -33,6 +37,11 @@ public sealed class TcpRelay : IAsyncDisposable
             socket.Close(0);
         }
     }
+
+    /// <summary>Holds every byte in either direction, on open and new connections alike, until <see cref="Resume"/>.</summary>
+    public void Stall() => stalled = true;
+
+    public void Resume() => stalled = false;
 
     public void Restore()
     {
@@ -89,6 +98,11 @@ public sealed class TcpRelay : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
             {
+                while (stalled)
+                {
+                    await Task.Delay(20);
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }

@@ -199,6 +199,39 @@ public sealed class SharedCircuitBreakerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_that_stops_answering_sends_the_breakers_to_their_local_counts_within_its_time_limit_and_back_when_it_answers()
+    {
+        await using var relay = new TcpRelay(new NpgsqlConnectionStringBuilder(database.ConnectionString).Port);
+        await using var relayed = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port }.ConnectionString);
+        var limit = new SharedBreakerOptions { DatabaseTimeout = TimeSpan.FromSeconds(1) };
+        var logs = new RecordingLogger<CircuitBreakerRegistry>();
+        var registry = new CircuitBreakerRegistry(
+            new CircuitBreakerStore(relayed, Options.Create(limit), TimeProvider.System), new InstanceIdentity("a"),
+            Options.Create(limit), TimeProvider.System, logs);
+        registry.Register(Name, new CircuitBreakerSettings());
+        Assert.True(await registry.SyncAsync(default), string.Join("\n", logs.Lines));
+
+        relay.Stall();
+        var clock = Stopwatch.StartNew();
+        Assert.False(await registry.SyncAsync(default));
+
+        // About the time limit; unbounded, Npgsql's cancellation and command timeout would hold the tick (and every call
+        // waiting on the same state) for 30 s and more.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the tick took {clock.Elapsed.TotalSeconds:0.0} s to give up");
+        Assert.False(registry.IsShared);
+        relay.Resume();
+        // The loop ticks every second; the first tick may still meet a connection the stall broke.
+        var back = Stopwatch.StartNew();
+        while (!await registry.SyncAsync(default))
+        {
+            Assert.True(back.Elapsed < TimeSpan.FromSeconds(10), "the breakers did not go back to the shared state");
+            await Task.Delay(200);
+        }
+
+        Assert.True(registry.IsShared);
+    }
+
+    [Fact]
     public async Task Without_PostgreSQL_the_local_breaker_opens_and_lets_one_local_probe_go_after_the_break()
     {
         await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1;Command Timeout=1;Username=postgres;Password=postgres;Database=workflows");
