@@ -151,7 +151,8 @@ public sealed partial class RunbookTests : IAsyncLifetime
                 Assert.Equal(id, JsonNode.Parse(output)!["id"]!.GetValue<string>());
                 return 0;
             case var c when c.Contains("/admin/circuit-breaker/reset", StringComparison.Ordinal):
-                Assert.Contains("default", JsonNode.Parse(output)!["reset"]!.AsArray().Select(n => n!.GetValue<string>()));
+                var reset = JsonNode.Parse(output)!["reset"]?.AsArray() ?? throw new Xunit.Sdk.XunitException($"{what}: no 'reset' in {output}");
+                Assert.Contains("default", reset.Select(n => n!.GetValue<string>()));
                 return 0;
             case var c when c.Contains("/admin/maintenance/enable", StringComparison.Ordinal):
                 Assert.True(JsonNode.Parse(output)!["enabled"]!.GetValue<bool>(), what);

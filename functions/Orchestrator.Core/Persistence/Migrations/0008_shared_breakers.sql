@@ -1,9 +1,7 @@
 -- The LLM circuit breakers become cluster-wide: one state per breaker for every instance, and a single half-open
 -- probe claimed here with a lease. Times are the database's clock (instances' clocks may differ).
 -- state: 0 closed, 1 open, 2 half-open (the metric's encoding). epoch moves on every open, close and reset, so
--- samples of an earlier epoch no longer count. version moves on every change of the row: instances take in a read
--- only when it is not older than the one they hold (now() is a transaction's start, so it cannot order changes).
--- opened_at, opened_by and reason describe the last opening, for operators (psql).
+-- samples of an earlier epoch no longer count.
 ALTER TABLE circuit_breakers
     ADD COLUMN state            smallint    NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
     ADD COLUMN epoch            bigint      NOT NULL DEFAULT 0,
@@ -13,7 +11,6 @@ ALTER TABLE circuit_breakers
     ADD COLUMN reason           text,
     ADD COLUMN probe_holder     text,
     ADD COLUMN probe_expires_at timestamptz,
-    ADD COLUMN version          bigint      NOT NULL DEFAULT 0,
     ADD COLUMN updated_at       timestamptz NOT NULL DEFAULT now();
 
 -- Call outcomes per breaker, epoch, instance (holder) and one-second bucket of the database clock; each instance
