@@ -391,6 +391,13 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
     /// <summary>Waits until a slot of this process is given back or <paramref name="pause"/> passes, whichever is first.</summary>
     private async Task WaitForReleaseAsync(TimeSpan pause, CancellationToken cancellationToken)
     {
+        // Entries of waits already over leave from the head; without a release here (other instances holding every
+        // slot) nothing else would take them out, and each poll adds one.
+        while (waiters.TryPeek(out var head) && head.Task.IsCompleted)
+        {
+            waiters.TryDequeue(out _);
+        }
+
         var wake = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         waiters.Enqueue(wake);
         using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -400,6 +407,9 @@ public sealed class ClusterConcurrencyLimiter : RateLimiter
         await delay.CancelAsync();
         cancellationToken.ThrowIfCancellationRequested();
     }
+
+    /// <summary>Wake-up entries queued (live waits, and at most the last finished one of each).</summary>
+    internal int QueuedWakeUps => waiters.Count;
 
     // One waiter per slot given back: a release does not send every waiter of the process to the database at once.
     private void WakeOne()

@@ -128,6 +128,21 @@ public sealed class ClusterConcurrencyLimiterTests(PostgresDatabase database) : 
         Assert.True(a.IsAcquired && b.IsAcquired);
     }
 
+    [Fact]
+    public async Task Waiting_for_slots_other_instances_hold_leaves_no_wake_up_entries_behind()
+    {
+        await using var holder = Limiter(provider, 1, new InstanceIdentity("two"));
+        await using var waiting = Limiter(provider, 1, new InstanceIdentity("one"), queueTimeout: TimeSpan.FromSeconds(2));
+        using var held = await holder.AcquireAsync(1);
+
+        // Two seconds of polling (25 ms doubling to 250 ms): a dozen looks at the slots, never a release here.
+        using var refused = await waiting.AcquireAsync(1);
+
+        Assert.True(held.IsAcquired);
+        Assert.False(refused.IsAcquired);
+        Assert.InRange(waiting.QueuedWakeUps, 0, 1);
+    }
+
     private ClusterConcurrencyLimiter Limiter(string provider, int limit, InstanceIdentity identity, TimeSpan? queueTimeout = null) =>
         new(provider, limit, database.DataSource, identity, new LlmLimitOptions
         {
