@@ -185,4 +185,36 @@ internal static partial class Log
 
     [LoggerMessage(6207, LogLevel.Error, "Circuit breakers: the sync tick failed; the next one tries again")]
     public static partial void BreakerSyncFailed(ILogger logger, Exception exception);
+
+    // 6500-6549 incidents (the engine)
+    [LoggerMessage(6500, LogLevel.Warning, "Incident {IncidentId} opened ({DedupKey}, {Severity}): {Title}")]
+    public static partial void IncidentOpened(ILogger logger, Guid incidentId, string dedupKey, string severity, string title);
+
+    [LoggerMessage(6501, LogLevel.Information, "Incident {IncidentId} ({DedupKey}) resolved by {Actor} after {Duration}")]
+    public static partial void IncidentResolved(ILogger logger, Guid incidentId, string dedupKey, string duration, string actor);
+
+    [LoggerMessage(6502, LogLevel.Warning, "Incident {IncidentId} ({DedupKey}) escalated to L2: open {Duration} of a {Rto} RTO")]
+    public static partial void IncidentEscalated(ILogger logger, Guid incidentId, string dedupKey, string duration, string rto);
+
+    [LoggerMessage(6503, LogLevel.Information, "Incident {IncidentId} ({DedupKey}) update {Sequence} due")]
+    public static partial void IncidentUpdateDue(ILogger logger, Guid incidentId, string dedupKey, int sequence);
+
+    [LoggerMessage(6504, LogLevel.Information, "Incident {IncidentId} ({DedupKey}) acknowledged by {Actor}")]
+    public static partial void IncidentAcknowledged(ILogger logger, Guid incidentId, string dedupKey, string actor);
+
+    // 6450-6499 monitor scheduling
+    [LoggerMessage(6450, LogLevel.Warning, "Monitor {Check}: the check could not look ({ErrorType}: {Error}); its conditions stay as they were")]
+    public static partial void MonitorCheckFailed(ILogger logger, string check, string errorType, string error);
+
+    [LoggerMessage(6451, LogLevel.Warning, "Monitor {Check}: its readings could not be recorded ({ErrorType}: {Error}); the next run tries again")]
+    public static partial void MonitorApplyFailed(ILogger logger, string check, string errorType, string error);
+
+    [LoggerMessage(6452, LogLevel.Information, "Monitor {Check}: this instance now runs it (holds its advisory lock)")]
+    public static partial void MonitorLockTaken(ILogger logger, string check);
+
+    [LoggerMessage(6453, LogLevel.Warning, "Monitors: the connection holding the checks' advisory locks was lost ({ErrorType}: {Error}); another instance may take them")]
+    public static partial void MonitorLocksLost(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(6454, LogLevel.Information, "Monitors: {Count} checks scheduled on this instance, each run only while it holds the check's advisory lock")]
+    public static partial void MonitorsScheduled(ILogger logger, int count);
 }

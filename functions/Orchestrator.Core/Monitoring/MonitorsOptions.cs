@@ -18,6 +18,7 @@ public sealed class MonitorsOptions
     [Range(0.01, 1.0)]
     public double EscalateAt { get; set; } = 0.8;
 
-    /// <summary>Where notices link to (the API's incident URL); optional.</summary>
-    public string? PublicBaseUrl { get; set; }
+    /// <summary>The template's <c>Owner:</c> line: who is on call (a Slack handle, a rota name).</summary>
+    [Required]
+    public string Owner { get; set; } = "@oncall-engineer";
 }
