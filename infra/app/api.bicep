@@ -148,6 +148,15 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       Auth__AdminToken: adminToken
       // The reconciler's timer (NCRONTAB with seconds): runs whose orchestration ended or vanished are repaired/resumed.
       Reconciler__Schedule: '*/30 * * * * *'
+      // The monitors' timers (NCRONTAB with seconds) and the notice sender's; notice channels are off until their
+      // webhook URL / routing key is set (secrets: Key Vault references).
+      Monitors__ReplicaLag__Schedule: '*/15 * * * * *'
+      Monitors__ConnectionPool__Schedule: '*/15 * * * * *'
+      Monitors__PrimaryDatabase__Schedule: '*/10 * * * * *'
+      Monitors__StuckWorkflows__Schedule: '0 * * * * *'
+      Monitors__FailureRate__Schedule: '0 * * * * *'
+      Monitors__CircuitBreakers__Schedule: '*/15 * * * * *'
+      Notices__Schedule: '*/5 * * * * *'
     }
   }
 }

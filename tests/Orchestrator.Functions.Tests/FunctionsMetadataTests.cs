@@ -40,7 +40,31 @@ public sealed class FunctionsMetadataTests
         { "HealthLive", "httpTrigger", "get", "health/live", "anonymous" },
         { "Metrics", "httpTrigger", "get", "metrics", "anonymous" },
         { "Reconciler", "timerTrigger", null, null, null },
+        { "ReplicaLagMonitor", "timerTrigger", null, null, null },
+        { "ConnectionPoolMonitor", "timerTrigger", null, null, null },
+        { "PrimaryDatabaseMonitor", "timerTrigger", null, null, null },
+        { "StuckWorkflowsMonitor", "timerTrigger", null, null, null },
+        { "FailureRateMonitor", "timerTrigger", null, null, null },
+        { "CircuitBreakersMonitor", "timerTrigger", null, null, null },
     };
+
+    [Theory]
+    [InlineData("ReplicaLagMonitor", "ReplicaLag")]
+    [InlineData("ConnectionPoolMonitor", "ConnectionPool")]
+    [InlineData("PrimaryDatabaseMonitor", "PrimaryDatabase")]
+    [InlineData("StuckWorkflowsMonitor", "StuckWorkflows")]
+    [InlineData("FailureRateMonitor", "FailureRate")]
+    [InlineData("CircuitBreakersMonitor", "CircuitBreakers")]
+    public void Each_monitor_runs_on_its_schedule_setting_which_the_sample_settings_give(string function, string check)
+    {
+        var declared = Metadata.Value.Single(f => f!["name"]!.GetValue<string>() == function)!;
+        var trigger = declared["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "timerTrigger")!;
+        Assert.Equal($"%Monitors__{check}__Schedule%", trigger["schedule"]!.GetValue<string>());
+
+        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "local.settings.sample.json")))!["Values"]!;
+        var schedule = sample[$"Monitors__{check}__Schedule"]?.GetValue<string>();
+        Assert.NotNull(Orchestrator.Core.Monitoring.MonitorCheckOptions.ParseSchedule(schedule));
+    }
 
     [Fact]
     public void The_reconciler_runs_on_the_schedule_setting_with_a_durable_client()
@@ -97,18 +121,20 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("api", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
     }
 
-    private static string FunctionsOutput
+    private static string FunctionsOutput =>
+        Path.Combine(RepositoryRoot, "functions", "Orchestrator.Functions", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0");
+
+    private static string RepositoryRoot
     {
         get
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            var configuration = dir.Parent!.Name;
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.Functions.sln")))
             {
                 dir = dir.Parent;
             }
 
-            return Path.Combine(dir!.FullName, "functions", "Orchestrator.Functions", "bin", configuration, "net10.0");
+            return dir!.FullName;
         }
     }
 }

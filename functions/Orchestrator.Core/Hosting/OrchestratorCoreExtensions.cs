@@ -14,6 +14,7 @@ using Orchestrator.Core.Llm;
 using Orchestrator.Core.Llm.Limits;
 using Orchestrator.Core.Llm.Breakers;
 using Orchestrator.Core.Metrics;
+using Orchestrator.Core.Monitoring;
 using Orchestrator.Core.Operations;
 using Orchestrator.Core.Persistence;
 using Orchestrator.Core.Reconciliation;
@@ -70,6 +71,7 @@ public static class OrchestratorCoreExtensions
         services.AddProblemDetails();
         services.AddOrchestratorAuth(configuration);
         services.AddOrchestratorOperations();
+        services.AddMonitoring();
         return services;
     }
 

@@ -77,6 +77,20 @@ public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time,
         await gate.WaitAsync();
         try
         {
+            if (connection is { State: System.Data.ConnectionState.Open } && held.Count > 0)
+            {
+                // A pooled connection goes back to the pool with its session (Npgsql resets it only when reused), so
+                // the locks are given back here rather than by closing.
+                try
+                {
+                    await ScalarAsync("SELECT pg_advisory_unlock_all()", null, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
+                {
+                    Log.MonitorLocksLost(logger, ex.GetType().Name, ex.Message);
+                }
+            }
+
             await DropAsync();
         }
         finally
@@ -110,7 +124,7 @@ public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time,
         if (connection is { } lost)
         {
             connection = null;
-            // Closing a pooled connection resets its session (DISCARD ALL), which releases every lock it held.
+            // A broken connection is not pooled: its session ends with it, and with it the locks.
             _ = lost.DisposeAsync().AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
 

@@ -1,3 +1,4 @@
+using Orchestrator.Core.Monitoring;
 using DurableTask.AzureStorage;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -18,6 +19,7 @@ public static class DurableServerExtensions
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();
         services.AddHostedService<DurableTaskHub>();
         services.AddHostedService<Orchestrator.Core.Reconciliation.ReconcilerService>();
+        services.AddMonitorScheduler();
         services.AddHealthChecks().AddCheck<DurableTaskHubHealthCheck>("taskhub", HealthStatus.Unhealthy, [HealthTags.Ready], TimeSpan.FromSeconds(3));
         return services;
     }
