@@ -217,4 +217,7 @@ internal static partial class Log
 
     [LoggerMessage(6454, LogLevel.Information, "Monitors: {Count} checks scheduled on this instance, each run only while it holds the check's advisory lock")]
     public static partial void MonitorsScheduled(ILogger logger, int count);
+
+    [LoggerMessage(6505, LogLevel.Warning, "Incident {IncidentId} opened while PostgreSQL is unreachable ({DedupKey}, {Severity}): {Title}; its notice goes out directly and it is recorded when the database answers")]
+    public static partial void IncidentOpenedOffline(ILogger logger, Guid incidentId, string dedupKey, string severity, string title);
 }

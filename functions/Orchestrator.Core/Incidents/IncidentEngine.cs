@@ -105,6 +105,102 @@ public sealed class IncidentEngine(
         return IncidentChange.Changed;
     }
 
+    /// <summary>
+    /// An incident seen while PostgreSQL cannot be reached (the primary check's own condition): composed in memory so
+    /// its detected notice can go out directly; <see cref="RecordOfflineAsync"/> writes it once the database answers.
+    /// </summary>
+    public OfflineIncident StartOffline(IMonitorCheck check, ConditionReading reading, DateTimeOffset startedAt)
+    {
+        var now = time.GetUtcNow();
+        var row = new IncidentRow(
+            Guid.CreateVersion7(now), reading.DedupKey, check.Name, reading.Severity, IncidentStatus.Open, reading.Title, reading.Impact,
+            reading.Summary, reading.NextStep, reading.Facts, TimeSpan.FromSeconds(Math.Ceiling(check.Options.Rto.TotalSeconds)), startedAt, now, now, 0, null, null);
+        Log.IncidentOpenedOffline(logger, row.Id, reading.DedupKey, reading.Severity.ToString(), reading.Title);
+        return new OfflineIncident(row, Compose(row, NoticeKind.Detected, 0, now, null, null), notices.Value.ChannelsFor(reading.Severity, NoticeKind.Detected));
+    }
+
+    /// <summary>
+    /// Writes an incident opened while the database was away, with its detected notice marked sent on the channels
+    /// that took it directly (the others get it through the ledger now), and carries its condition's episode on.
+    /// Nothing is written when an incident for the key was recorded meanwhile.
+    /// </summary>
+    public async Task RecordOfflineAsync(OfflineIncident offline, IReadOnlyCollection<string> delivered, CancellationToken cancellationToken)
+    {
+        var incident = offline.Incident;
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockConditionAsync(connection, incident.CheckName, incident.DedupKey, now, cancellationToken);
+        await using (var episode = new NpgsqlCommand(
+            """
+            UPDATE monitor_conditions SET firing = true, pending_since = LEAST(COALESCE(pending_since, $2), $2), last_firing_at = $3,
+                                          clear_since = NULL, clear_checks = 0
+            WHERE dedup_key = $1
+            """, connection))
+        {
+            episode.Parameters.Add(new NpgsqlParameter { Value = incident.DedupKey });
+            episode.Parameters.Add(new NpgsqlParameter { Value = incident.StartedAt });
+            episode.Parameters.Add(new NpgsqlParameter { Value = now });
+            await episode.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO incidents (id, dedup_key, check_name, severity, status, title, impact, summary, next_step, facts, rto_seconds,
+                                   started_at, opened_at, last_seen_at, last_notice_at)
+            VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)
+            ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
+            """, connection))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.DedupKey });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.CheckName });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Severity.ToString() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Title });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Impact });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Summary });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.NextStep });
+            insert.Parameters.Add(new NpgsqlParameter { Value = FactsJson(incident.Facts), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (int)incident.Rto.TotalSeconds });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.StartedAt });
+            insert.Parameters.Add(new NpgsqlParameter { Value = incident.OpenedAt });
+            insert.Parameters.Add(new NpgsqlParameter { Value = now });
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+        }
+
+        await AddEventAsync(connection, incident.Id, incident.OpenedAt, "opened", MonitorActor, new { incident.Title, incident.Summary, recordedAt = now, offline = true }, cancellationToken);
+        var json = JsonSerializer.Serialize(offline.Detected, Json);
+        foreach (var channel in offline.Channels)
+        {
+            var sent = delivered.Contains(channel);
+            await using var notice = new NpgsqlCommand(
+                """
+                INSERT INTO incident_notices (incident_id, kind, sequence, channel, content, created_at, next_attempt_at, status, sent_at, attempts)
+                VALUES ($1, 'detected', 0, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (incident_id, kind, sequence, channel) DO NOTHING
+                """, connection);
+            notice.Parameters.Add(new NpgsqlParameter { Value = incident.Id });
+            notice.Parameters.Add(new NpgsqlParameter { Value = channel });
+            notice.Parameters.Add(new NpgsqlParameter { Value = json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+            notice.Parameters.Add(new NpgsqlParameter { Value = incident.OpenedAt });
+            notice.Parameters.Add(new NpgsqlParameter { Value = now });
+            notice.Parameters.Add(new NpgsqlParameter { Value = sent ? "sent" : "pending" });
+            notice.Parameters.Add(new NpgsqlParameter { Value = sent ? incident.OpenedAt : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            notice.Parameters.Add(new NpgsqlParameter { Value = sent ? 1 : 0 });
+            await notice.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (delivered.Count < offline.Channels.Count)
+        {
+            Signal();
+        }
+    }
+
     private async Task<bool> ApplyReadingAsync(IMonitorCheck check, ConditionReading reading, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -460,8 +556,11 @@ public sealed class IncidentEngine(
     private sealed record ConditionState(DateTimeOffset? PendingSince, DateTimeOffset? LastFiringAt, DateTimeOffset? ClearSince, int ClearChecks);
 }
 
+/// <summary>An incident opened while the database could not be reached, with its detected notice and the channels it is for.</summary>
+public sealed record OfflineIncident(IncidentRow Incident, NoticeContent Detected, IReadOnlyList<string> Channels);
+
 /// <summary>An incident row as the engine locks and changes it.</summary>
-internal sealed record IncidentRow(
+public sealed record IncidentRow(
     Guid Id,
     string DedupKey,
     string CheckName,

@@ -18,4 +18,11 @@ public interface IMonitorCheck
     /// the finding (the primary check) or a missing reading (the condition's state is kept).
     /// </summary>
     Task<IReadOnlyList<ConditionReading>> EvaluateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether this check watches PostgreSQL itself, so its incident must be told even when nothing can be recorded
+    /// (the runner holds it and sends its notice directly; the Server keeps running it on the instance that held its
+    /// lock when the database went away).
+    /// </summary>
+    bool WatchesTheDatabase => false;
 }

@@ -18,6 +18,7 @@ public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time,
 
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly HashSet<string> held = new(StringComparer.Ordinal);
+    private readonly HashSet<string> heldWhenLost = new(StringComparer.Ordinal);
     private NpgsqlConnection? connection;
 
     /// <summary>Whether this instance holds the lock of <paramref name="check"/> now, taking it when it is free.</summary>
@@ -34,6 +35,8 @@ public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time,
                 return true;
             }
 
+            // The database answers again: whoever gets the lock now runs the check, this instance or another.
+            heldWhenLost.Remove(check);
             if (await ScalarAsync("SELECT pg_try_advisory_lock(hashtext(@key))", KeyPrefix + check, cancellationToken) is true)
             {
                 held.Add(check);
@@ -46,8 +49,27 @@ public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time,
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException or IOException)
         {
             Log.MonitorLocksLost(logger, ex.GetType().Name, ex.Message);
+            heldWhenLost.UnionWith(held);
             await DropAsync();
             return false;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether this instance held the lock of <paramref name="check"/> when it lost its connection and has not been
+    /// able to ask since: while the database is away nobody can take the lock, so the last holder goes on running a
+    /// check that watches the database itself.
+    /// </summary>
+    public bool HeldWhenLost(string check)
+    {
+        gate.Wait();
+        try
+        {
+            return heldWhenLost.Contains(check);
         }
         finally
         {

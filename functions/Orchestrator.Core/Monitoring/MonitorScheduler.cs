@@ -41,7 +41,7 @@ public sealed class MonitorScheduler(
             try
             {
                 await Task.Delay(next - now, time, stoppingToken);
-                if (await locks.HoldAsync(check.Name, stoppingToken))
+                if (await locks.HoldAsync(check.Name, stoppingToken) || (check.WatchesTheDatabase && locks.HeldWhenLost(check.Name)))
                 {
                     await runner.RunAsync(check, stoppingToken);
                 }
