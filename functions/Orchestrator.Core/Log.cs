@@ -185,4 +185,8 @@ internal static partial class Log
 
     [LoggerMessage(6207, LogLevel.Error, "Circuit breakers: the sync tick failed; the next one tries again")]
     public static partial void BreakerSyncFailed(ILogger logger, Exception exception);
+
+    // 66xx: the incident API (Api/IncidentHttpHandlers, Incidents/IncidentQueries).
+    [LoggerMessage(6600, LogLevel.Information, "Incident {IncidentId}: {Action} by hand by {Actor}: {Outcome}")]
+    public static partial void IncidentChangedByHand(ILogger logger, string actor, string action, Guid incidentId, string outcome);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orchestrator.Core.Auth;
 using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Incidents;
 using Orchestrator.Functions;
 using Orchestrator.Functions.Auth;
 
@@ -12,6 +13,7 @@ builder.Logging.AddOrchestratorLogging(builder.Configuration, LogFormat.Host);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<BearerAuthMiddleware>();
 builder.Services.AddOrchestratorCore(builder.Configuration);
+builder.Services.AddIncidentApi();
 builder.Services.AddFunctionsTelemetry(builder.Configuration);
 
 // Auth can be switched off only where Core Tools run the app on a developer's machine.
