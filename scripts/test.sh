@@ -2,7 +2,8 @@
 # Run the whole test suite against local infrastructure.
 #   1. scripts/infra-up.sh (PostgreSQL primary 5432 + streaming replica 5433, Azurite 10000-10002); skip with
 #      ORCH_TEST_SKIP_INFRA=1 when the ORCH_TEST_* variables point at infrastructure managed elsewhere.
-#   2. promtool (Debian package prometheus) when missing, for the /metrics exposition test.
+#   2. promtool (Debian package prometheus) when missing, for the /metrics exposition test; then
+#      promtool check rules / test rules on ops/prometheus/alerts.yml (a broken rule fails the run).
 #   3. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
 #   4. Prints "N passed, N failed[, N skipped]" summed over all test projects.
 # Exit status is non-zero when dotnet test fails or when no test ran at all.
@@ -37,6 +38,11 @@ if ! command -v promtool >/dev/null 2>&1; then
   apt_install prometheus
 fi
 
+# The Prometheus alerting rules: valid, and each one fires (and stays quiet) where its unit tests say.
+rules_rc=0
+promtool check rules "$REPO_ROOT/ops/prometheus/alerts.yml" || rules_rc=$?
+promtool test rules "$REPO_ROOT/ops/prometheus/alerts.test.yml" || rules_rc=$?
+
 RESULTS_DIR="$INFRA_DIR/test-results"
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
@@ -66,6 +72,10 @@ summary="$passed passed, $failed failed"
 echo
 echo "$summary"
 
+if ((rules_rc != 0)); then
+  log "the Prometheus rules in ops/prometheus failed promtool check/test rules (see above)"
+  exit "$rules_rc"
+fi
 if ((rc != 0)); then
   log "dotnet test failed (exit code $rc); TRX results in $RESULTS_DIR ($files file(s))"
   exit "$rc"

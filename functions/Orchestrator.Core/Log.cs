@@ -220,4 +220,8 @@ internal static partial class Log
 
     [LoggerMessage(6505, LogLevel.Warning, "Incident {IncidentId} opened while PostgreSQL is unreachable ({DedupKey}, {Severity}): {Title}; its notice goes out directly and it is recorded when the database answers")]
     public static partial void IncidentOpenedOffline(ILogger logger, Guid incidentId, string dedupKey, string severity, string title);
+
+    // 66xx: the incident API (Api/IncidentHttpHandlers, Incidents/IncidentQueries).
+    [LoggerMessage(6600, LogLevel.Information, "Incident {IncidentId}: {Action} by hand by {Actor}: {Outcome}")]
+    public static partial void IncidentChangedByHand(ILogger logger, string actor, string action, Guid incidentId, string outcome);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orchestrator.Core.Auth;
 using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Incidents;
 using Orchestrator.Functions;
 using Orchestrator.Functions.Auth;
 

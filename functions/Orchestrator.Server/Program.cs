@@ -1,4 +1,5 @@
 using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Incidents;
 using Orchestrator.Server;
 using Orchestrator.Server.Api;
 using Orchestrator.Server.Durable;
@@ -20,6 +21,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapMetrics();
 app.MapWorkflowApi();
+app.MapIncidentApi();
 app.MapAdminApi();
 app.MapDurableHttpApi();
 app.Run();

@@ -92,6 +92,14 @@ public static class Problems
         type: TypeBase + "conflict",
         extensions: new Dictionary<string, object?> { ["id"] = id, ["runStatus"] = runStatus });
 
+    /// <summary>An incident that is already in the state asked for (acknowledged, resolved): nothing changed.</summary>
+    public static IResult IncidentConflict(Guid id, string incidentStatus, string message) => TypedResults.Problem(
+        title: "The incident is not in a state that allows this.",
+        detail: message,
+        statusCode: StatusCodes.Status409Conflict,
+        type: TypeBase + "conflict",
+        extensions: new Dictionary<string, object?> { ["id"] = id, ["incidentStatus"] = incidentStatus });
+
     /// <summary>The Durable HTTP API's answer for an instance that has finished and takes no more operations.</summary>
     public static IResult Gone(string id, string? runtimeStatus, string message) => TypedResults.Problem(
         title: "The instance has finished.",

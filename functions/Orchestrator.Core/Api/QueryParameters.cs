@@ -26,17 +26,20 @@ internal static class QueryParameters
 
     /// <summary>
     /// Comma-separated values, each one of <paramref name="allowed"/> (matched without regard to case, returned as
-    /// spelt there); null when the parameter is absent. Present but empty is an error.
+    /// spelt there); null when the parameter is absent. Present but empty is an error. With
+    /// <paramref name="repeatable"/> the parameter may also be given more than once (<c>?severity=P0&amp;severity=P1</c>).
     /// </summary>
-    public static IReadOnlyList<string>? OneOf(IQueryCollection query, string name, IReadOnlyList<string> allowed, List<DefinitionError> errors)
+    public static IReadOnlyList<string>? OneOf(
+        IQueryCollection query, string name, IReadOnlyList<string> allowed, List<DefinitionError> errors, bool repeatable = false)
     {
-        if (!query.ContainsKey(name))
+        if (!query.TryGetValue(name, out var raw))
         {
             return null;
         }
 
         var before = errors.Count;
-        var given = (Single(query, name, errors) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var texts = repeatable ? raw.Select(v => v ?? "") : [Single(query, name, errors) ?? ""];
+        var given = texts.SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToList();
         if (errors.Count > before)
         {
             return null;

@@ -29,7 +29,22 @@ public static class AuthPolicies
             return null;
         }
 
-        return p.Equals("/admin", StringComparison.OrdinalIgnoreCase) || p.StartsWith("/admin/", StringComparison.OrdinalIgnoreCase) ? Admin : Api;
+        return p.Equals("/admin", StringComparison.OrdinalIgnoreCase) || p.StartsWith("/admin/", StringComparison.OrdinalIgnoreCase)
+            || IsIncidentChange(p) ? Admin : Api;
+    }
+
+    /// <summary><c>/v1/incidents/{id}/acknowledge</c> and <c>/resolve</c>: changing an incident by hand is an operator's action.</summary>
+    private static bool IsIncidentChange(string path)
+    {
+        const string Incidents = "/v1/incidents/";
+        if (!path.StartsWith(Incidents, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var rest = path[Incidents.Length..].TrimEnd('/').Split('/');
+        return rest.Length == 2
+            && (rest[1].Equals("acknowledge", StringComparison.OrdinalIgnoreCase) || rest[1].Equals("resolve", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Whether <paramref name="user"/> may use a route of <paramref name="policy"/>.</summary>

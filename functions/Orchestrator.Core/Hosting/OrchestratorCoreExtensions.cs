@@ -10,6 +10,7 @@ using Orchestrator.Core.Api;
 using Orchestrator.Core.Auth;
 using Orchestrator.Core.Definitions;
 using Orchestrator.Core.Health;
+using Orchestrator.Core.Incidents;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Llm.Limits;
 using Orchestrator.Core.Llm.Breakers;
@@ -72,6 +73,7 @@ public static class OrchestratorCoreExtensions
         services.AddOrchestratorAuth(configuration);
         services.AddOrchestratorOperations();
         services.AddMonitoring();
+        services.AddIncidentApi();
         return services;
     }
 

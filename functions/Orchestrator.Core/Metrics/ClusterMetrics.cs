@@ -170,19 +170,38 @@ public sealed class ClusterMetrics : IDisposable
         var counts = RunStatus.All.ToDictionary(s => s, s => snapshot.Runs.GetValueOrDefault(s));
         var stepErrors = snapshot.StepErrors;
 
-        // The replicas are a row each: every instance reads them itself.
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT COALESCE(application_name, 'replica'),
-                   COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
-                   COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
-              FROM pg_stat_replication
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // The replicas are a row each, and unresolved incidents a few rows (an index holds them): every instance reads them itself.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(
+                    """
+                    SELECT COALESCE(application_name, 'replica'),
+                           COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
+                           COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
+                      FROM pg_stat_replication
+                    """),
+                new NpgsqlBatchCommand("SELECT severity, count(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity"),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var replicas = new List<(string Name, double Bytes, double Seconds)>();
         while (await reader.ReadAsync(cancellationToken))
         {
             replicas.Add((reader.GetString(0), (double)reader.GetDecimal(1), reader.GetDouble(2)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var unresolved = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            unresolved[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        foreach (var severity in Enum.GetNames<Incidents.Severity>())
+        {
+            metrics.IncidentsOpen.WithLabels(severity).Set(unresolved.GetValueOrDefault(severity));
         }
 
         foreach (var (status, count) in counts)

@@ -40,6 +40,12 @@ public sealed class OrchestratorMetrics
 
         CircuitBreakerState = factory.CreateGauge(Prefix + "circuit_breaker_state", "LLM circuit breaker state, cluster-wide as this instance last read it (its own while PostgreSQL does not answer): 0 closed, 1 open, 2 half-open.", "name");
 
+        IncidentsOpen = factory.CreateGauge(Prefix + "incidents_open", "Unresolved incidents (open or acknowledged) by severity, across the cluster (from PostgreSQL).", "severity");
+        foreach (var severity in Enum.GetNames<Incidents.Severity>())
+        {
+            IncidentsOpen.WithLabels(severity); // every severity's series exists from the start, at 0
+        }
+
         StepDuration = factory.CreateHistogram(Prefix + "step_duration_seconds", "Duration of steps that ran in this process, by type and outcome.",
             new HistogramConfiguration { LabelNames = ["type", "outcome"], Buckets = Histogram.ExponentialBuckets(0.01, 2.5, 12) });
         LlmRequests = factory.CreateCounter(Prefix + "llm_requests_total", "LLM calls made by this process, by provider and outcome.", "provider", "outcome");
@@ -80,6 +86,8 @@ public sealed class OrchestratorMetrics
     public Counter PoolTimeouts { get; }
 
     public Gauge CircuitBreakerState { get; }
+
+    public Gauge IncidentsOpen { get; }
 
     public Histogram StepDuration { get; }
 

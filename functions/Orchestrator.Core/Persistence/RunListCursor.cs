@@ -1,7 +1,3 @@
-using System.Buffers.Text;
-using System.Globalization;
-using System.Text;
-
 namespace Orchestrator.Core.Persistence;
 
 /// <summary>
@@ -10,51 +6,11 @@ namespace Orchestrator.Core.Persistence;
 /// </summary>
 public sealed record RunListCursor(DateTimeOffset CreatedAt, string Id)
 {
-    private const string Version = "v1";
-
-    public string Encode()
-    {
-        var micros = (CreatedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
-        return Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{Version}:{micros.ToString(CultureInfo.InvariantCulture)}:{Id}"));
-    }
+    public string Encode() => KeysetCursor.Encode(CreatedAt, Id);
 
     public static bool TryDecode(string text, out RunListCursor? cursor)
     {
-        cursor = null;
-        if (text.Length is 0 or > 200)
-        {
-            return false;
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(text);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        string decoded;
-        try
-        {
-            decoded = new UTF8Encoding(false, true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
-
-        var parts = decoded.Split(':');
-        if (parts.Length != 3 || parts[0] != Version
-            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var micros)
-            || micros > 253402300799999999 /* 9999-12-31 */ || !Workflows.RunIds.IsValid(parts[2]))
-        {
-            return false;
-        }
-
-        cursor = new RunListCursor(DateTimeOffset.UnixEpoch.AddTicks(micros * 10), parts[2]);
-        return true;
+        cursor = KeysetCursor.TryDecode(text, Workflows.RunIds.IsValid, out var at, out var id) ? new RunListCursor(at, id) : null;
+        return cursor is not null;
     }
 }

@@ -36,6 +36,20 @@ public static class ServerRoutes
         return app;
     }
 
+    /// <summary><c>/api/v1/incidents...</c>: reads with an API key or the admin token; acknowledge and resolve with the admin token only.</summary>
+    public static WebApplication MapIncidentApi(this WebApplication app)
+    {
+        var incidents = app.MapGroup("/api/" + IncidentHttpHandlers.IncidentsRoute).RequireAuthorization(AuthPolicies.Api);
+        incidents.MapGet("", (HttpRequest request, IncidentHttpHandlers api, CancellationToken ct) => api.ListAsync(request, ct));
+        incidents.MapGet("/{id}", (string id, IncidentHttpHandlers api, CancellationToken ct) => api.GetAsync(id, ct));
+        incidents.MapGet("/{id}/report", (string id, IncidentHttpHandlers api, CancellationToken ct) => api.ReportAsync(id, ct));
+        incidents.MapPost("/{id}/acknowledge", (HttpRequest request, string id, IncidentHttpHandlers api, CancellationToken ct) =>
+            api.AcknowledgeAsync(request, id, ct)).RequireAuthorization(AuthPolicies.Admin);
+        incidents.MapPost("/{id}/resolve", (HttpRequest request, string id, IncidentHttpHandlers api, CancellationToken ct) =>
+            api.ResolveAsync(request, id, ct)).RequireAuthorization(AuthPolicies.Admin);
+        return app;
+    }
+
     public static WebApplication MapDurableHttpApi(this WebApplication app)
     {
         var all = app.MapGroup(DurableHttpApi.InstancesRoute).RequireAuthorization(AuthPolicies.Api);

@@ -81,6 +81,11 @@ public sealed class BearerTokensTests
     [InlineData("/admin/maintenance/enable", AuthPolicies.Admin)]
     [InlineData("/api/admin/circuit-breaker/reset", AuthPolicies.Admin)]
     [InlineData("/api/v1/workflows", AuthPolicies.Api)]
+    [InlineData("/api/v1/incidents", AuthPolicies.Api)]
+    [InlineData("/api/v1/incidents/0b7e4c1a-8f0e-4a51-9f4e-0c1d2e3f4a5b", AuthPolicies.Api)]
+    [InlineData("/api/v1/incidents/0b7e4c1a-8f0e-4a51-9f4e-0c1d2e3f4a5b/report", AuthPolicies.Api)]
+    [InlineData("/api/v1/incidents/0b7e4c1a-8f0e-4a51-9f4e-0c1d2e3f4a5b/acknowledge", AuthPolicies.Admin)]
+    [InlineData("/api/v1/incidents/not-a-uuid/Resolve/", AuthPolicies.Admin)]
     [InlineData("/api/healthz", AuthPolicies.Api)]
     [InlineData("/api/administrator", AuthPolicies.Api)]
     public void Each_path_has_its_policy(string path, string? policy) => Assert.Equal(policy, AuthPolicies.ForPath(path));

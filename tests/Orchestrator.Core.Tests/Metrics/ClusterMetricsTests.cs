@@ -130,6 +130,32 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
         Assert.Equal(1, metrics.Workflows.WithLabels("Pending").Value);
     }
 
+    [Fact]
+    public async Task Unresolved_incidents_are_counted_by_severity_and_every_severity_is_exported()
+    {
+        await IncidentRows.IncidentAsync(primary, IncidentRows.T0, "P1", "open");
+        await IncidentRows.IncidentAsync(primary, IncidentRows.T0, "P1", "acknowledged", acknowledgedBy: "admin-token");
+        await IncidentRows.IncidentAsync(primary, IncidentRows.T0, "P2", "open");
+        await IncidentRows.IncidentAsync(primary, IncidentRows.T0, "P0", "resolved", resolvedAt: IncidentRows.T0, resolvedBy: "monitor");
+        var (metrics, cluster) = Create();
+
+        await cluster.CollectAsync(default);
+
+        Assert.Equal(
+            [("P0", 0.0), ("P1", 2.0), ("P2", 1.0), ("P3", 0.0)],
+            new[] { "P0", "P1", "P2", "P3" }.Select(s => (s, metrics.IncidentsOpen.WithLabels(s).Value)));
+
+        await using (var resolve = primary.CreateCommand("UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE severity = 'P2'"))
+        {
+            await resolve.ExecuteNonQueryAsync();
+        }
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        await cluster.CollectAsync(default);
+
+        Assert.Equal(0, metrics.IncidentsOpen.WithLabels("P2").Value);
+    }
+
     private (OrchestratorMetrics Metrics, ClusterMetrics Cluster) Create()
     {
         var metrics = new OrchestratorMetrics();
