@@ -185,4 +185,8 @@ internal static partial class Log
 
     [LoggerMessage(6207, LogLevel.Error, "Circuit breakers: the sync tick failed; the next one tries again")]
     public static partial void BreakerSyncFailed(ILogger logger, Exception exception);
+
+    // 64xx: monitor checks (Monitoring/Checks).
+    [LoggerMessage(6400, LogLevel.Warning, "Monitor check {Check}: {What} did not answer ({Error}); the conditions it could not look at keep their state")]
+    public static partial void MonitorCheckCouldNotLook(ILogger logger, string check, string what, string error);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Operations;
+using Orchestrator.Core.Persistence;
 using Orchestrator.Core.Workflows;
 
 namespace Orchestrator.Core.Metrics;
@@ -171,19 +172,9 @@ public sealed class ClusterMetrics : IDisposable
         var stepErrors = snapshot.StepErrors;
 
         // The replicas are a row each: every instance reads them itself.
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT COALESCE(application_name, 'replica'),
-                   COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
-                   COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
-              FROM pg_stat_replication
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var replicas = new List<(string Name, double Bytes, double Seconds)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            replicas.Add((reader.GetString(0), (double)reader.GetDecimal(1), reader.GetDouble(2)));
-        }
+        var replicas = (await ReplicationQueries.ReadStandbysAsync(connection, cancellationToken))
+            .Select(r => (r.Name, Bytes: (double)(r.LagBytes ?? 0), Seconds: r.ReplayLag?.TotalSeconds ?? 0))
+            .ToList();
 
         foreach (var (status, count) in counts)
         {

@@ -18,6 +18,7 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     private const string Timeouts = "db.client.connection.npgsql.timeouts";
 
     private readonly OrchestratorMetrics metrics;
+    private readonly string poolName;
     private readonly MeterListener listener = new();
     private readonly Lock gate = new();
     private double idle;
@@ -28,8 +29,15 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     private double timeoutsCounted;
 
     public NpgsqlPoolMetrics(OrchestratorMetrics metrics)
+        : this(metrics, DataSourceName)
+    {
+    }
+
+    /// <summary>For the data source named <paramref name="poolName"/> (tests give theirs a name of its own).</summary>
+    internal NpgsqlPoolMetrics(OrchestratorMetrics metrics, string poolName)
     {
         this.metrics = metrics;
+        this.poolName = poolName;
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "Npgsql" && instrument.Name is Count or Max or Pending or Timeouts)
@@ -46,15 +54,22 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     /// <summary>Samples the observable instruments now and sets the series.</summary>
     public void Collect()
     {
+        var sample = Sample();
+        metrics.PoolConnections.WithLabels("idle").Set(sample.Idle);
+        metrics.PoolConnections.WithLabels("busy").Set(sample.Busy);
+        metrics.PoolMaxConnections.Set(sample.Max);
+        metrics.PoolPendingRequests.Set(sample.Pending);
+        metrics.PoolTimeouts.IncTo(sample.Timeouts);
+    }
+
+    /// <summary>Samples the observable instruments now: the pool's figures as the series show them (the monitor reads these).</summary>
+    public PoolSample Sample()
+    {
         lock (gate)
         {
             idle = busy = max = pending = timeoutsObserved = 0;
             listener.RecordObservableInstruments();
-            metrics.PoolConnections.WithLabels("idle").Set(idle);
-            metrics.PoolConnections.WithLabels("busy").Set(busy);
-            metrics.PoolMaxConnections.Set(max);
-            metrics.PoolPendingRequests.Set(pending);
-            metrics.PoolTimeouts.IncTo(Math.Max(timeoutsObserved, timeoutsCounted));
+            return new PoolSample(idle, busy, max, pending, Math.Max(timeoutsObserved, timeoutsCounted));
         }
     }
 
@@ -76,7 +91,7 @@ public sealed class NpgsqlPoolMetrics : IDisposable
             }
         }
 
-        if (pool != DataSourceName)
+        if (pool != poolName)
         {
             return;
         }
