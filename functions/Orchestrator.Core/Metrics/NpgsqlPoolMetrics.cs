@@ -25,6 +25,10 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     private double busy;
     private double max;
     private double pending;
+
+    // Npgsql counts pending requests with an up-down counter (+1 when a request starts waiting, -1 when it ends):
+    // a running sum, not a value re-observed at every sample.
+    private double pendingCounted;
     private double timeoutsObserved;
     private double timeoutsCounted;
 
@@ -69,7 +73,7 @@ public sealed class NpgsqlPoolMetrics : IDisposable
         {
             idle = busy = max = pending = timeoutsObserved = 0;
             listener.RecordObservableInstruments();
-            return new PoolSample(idle, busy, max, pending, Math.Max(timeoutsObserved, timeoutsCounted));
+            return new PoolSample(idle, busy, max, Math.Max(0, pending + pendingCounted), Math.Max(timeoutsObserved, timeoutsCounted));
         }
     }
 
@@ -109,8 +113,11 @@ public sealed class NpgsqlPoolMetrics : IDisposable
                 case Max:
                     max += value;
                     break;
-                case Pending:
+                case Pending when instrument.IsObservable:
                     pending += value;
+                    break;
+                case Pending:
+                    pendingCounted += value;
                     break;
                 case Timeouts when instrument.IsObservable:
                     timeoutsObserved += value;
