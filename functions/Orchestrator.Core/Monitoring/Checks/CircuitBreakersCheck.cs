@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Orchestrator.Core.Health;
-using Orchestrator.Core.Resilience;
 
 namespace Orchestrator.Core.Monitoring.Checks;
 

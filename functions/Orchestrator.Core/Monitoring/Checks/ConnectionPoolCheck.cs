@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Orchestrator.Core.Health;
 using Orchestrator.Core.Metrics;
-using Orchestrator.Core.Resilience;
 
 namespace Orchestrator.Core.Monitoring.Checks;
 

@@ -2,8 +2,6 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Orchestrator.Core.Health;
-using Orchestrator.Core.Resilience;
 
 namespace Orchestrator.Core.Monitoring.Checks;
 
