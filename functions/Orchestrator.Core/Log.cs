@@ -224,4 +224,8 @@ internal static partial class Log
     // 66xx: the incident API (Api/IncidentHttpHandlers, Incidents/IncidentQueries).
     [LoggerMessage(6600, LogLevel.Information, "Incident {IncidentId}: {Action} by hand by {Actor}: {Outcome}")]
     public static partial void IncidentChangedByHand(ILogger logger, string actor, string action, Guid incidentId, string outcome);
+
+    // 64xx: monitor checks (Monitoring/Checks).
+    [LoggerMessage(6400, LogLevel.Warning, "Monitor check {Check}: {What} did not answer ({Error}); the conditions it could not look at keep their state")]
+    public static partial void MonitorCheckCouldNotLook(ILogger logger, string check, string what, string error);
 }

@@ -21,18 +21,11 @@ public sealed class ReplicaHealthCheck(ReplicaDataSource replica, IOptions<Healt
 
         try
         {
-            await using var command = replica.DataSource.CreateCommand(
-                """
-                SELECT pg_is_in_recovery(),
-                       COALESCE((SELECT status FROM pg_stat_wal_receiver), 'none'),
-                       CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8
-                """);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            var inRecovery = reader.GetBoolean(0);
-            var receiver = reader.GetString(1);
-            var lag = reader.GetDouble(2);
+            await using var connection = await replica.DataSource.OpenConnectionAsync(cancellationToken);
+            var status = await ReplicationQueries.ReadReplicaAsync(connection, cancellationToken);
+            var inRecovery = status.InRecovery;
+            var receiver = status.WalReceiver;
+            var lag = status.LagWhileReplaying.TotalSeconds;
             var data = new Dictionary<string, object> { ["lagSeconds"] = Math.Round(lag, 3), ["walReceiver"] = receiver };
             if (!inRecovery)
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Llm;
 using Orchestrator.Core.Operations;
+using Orchestrator.Core.Persistence;
 using Orchestrator.Core.Workflows;
 
 namespace Orchestrator.Core.Metrics;
@@ -171,28 +172,11 @@ public sealed class ClusterMetrics : IDisposable
         var stepErrors = snapshot.StepErrors;
 
         // The replicas are a row each, and unresolved incidents a few rows (an index holds them): every instance reads them itself.
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand(
-                    """
-                    SELECT COALESCE(application_name, 'replica'),
-                           COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0),
-                           COALESCE(EXTRACT(EPOCH FROM replay_lag), 0)
-                      FROM pg_stat_replication
-                    """),
-                new NpgsqlBatchCommand("SELECT severity, count(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity"),
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var replicas = new List<(string Name, double Bytes, double Seconds)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            replicas.Add((reader.GetString(0), (double)reader.GetDecimal(1), reader.GetDouble(2)));
-        }
-
-        await reader.NextResultAsync(cancellationToken);
+        var replicas = (await ReplicationQueries.ReadStandbysAsync(connection, cancellationToken))
+            .Select(r => (r.Name, Bytes: (double)(r.LagBytes ?? 0), Seconds: r.ReplayLag?.TotalSeconds ?? 0))
+            .ToList();
+        await using var incidents = new NpgsqlCommand("SELECT severity, count(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity", connection);
+        await using var reader = await incidents.ExecuteReaderAsync(cancellationToken);
         var unresolved = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -18,18 +18,30 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     private const string Timeouts = "db.client.connection.npgsql.timeouts";
 
     private readonly OrchestratorMetrics metrics;
+    private readonly string poolName;
     private readonly MeterListener listener = new();
     private readonly Lock gate = new();
     private double idle;
     private double busy;
     private double max;
     private double pending;
+
+    // Npgsql counts pending requests with an up-down counter (+1 when a request starts waiting, -1 when it ends):
+    // a running sum, not a value re-observed at every sample.
+    private double pendingCounted;
     private double timeoutsObserved;
     private double timeoutsCounted;
 
     public NpgsqlPoolMetrics(OrchestratorMetrics metrics)
+        : this(metrics, DataSourceName)
+    {
+    }
+
+    /// <summary>For the data source named <paramref name="poolName"/> (tests give theirs a name of its own).</summary>
+    internal NpgsqlPoolMetrics(OrchestratorMetrics metrics, string poolName)
     {
         this.metrics = metrics;
+        this.poolName = poolName;
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "Npgsql" && instrument.Name is Count or Max or Pending or Timeouts)
@@ -46,15 +58,22 @@ public sealed class NpgsqlPoolMetrics : IDisposable
     /// <summary>Samples the observable instruments now and sets the series.</summary>
     public void Collect()
     {
+        var sample = Sample();
+        metrics.PoolConnections.WithLabels("idle").Set(sample.Idle);
+        metrics.PoolConnections.WithLabels("busy").Set(sample.Busy);
+        metrics.PoolMaxConnections.Set(sample.Max);
+        metrics.PoolPendingRequests.Set(sample.Pending);
+        metrics.PoolTimeouts.IncTo(sample.Timeouts);
+    }
+
+    /// <summary>Samples the observable instruments now: the pool's figures as the series show them (the monitor reads these).</summary>
+    public PoolSample Sample()
+    {
         lock (gate)
         {
             idle = busy = max = pending = timeoutsObserved = 0;
             listener.RecordObservableInstruments();
-            metrics.PoolConnections.WithLabels("idle").Set(idle);
-            metrics.PoolConnections.WithLabels("busy").Set(busy);
-            metrics.PoolMaxConnections.Set(max);
-            metrics.PoolPendingRequests.Set(pending);
-            metrics.PoolTimeouts.IncTo(Math.Max(timeoutsObserved, timeoutsCounted));
+            return new PoolSample(idle, busy, max, Math.Max(0, pending + pendingCounted), Math.Max(timeoutsObserved, timeoutsCounted));
         }
     }
 
@@ -76,7 +95,7 @@ public sealed class NpgsqlPoolMetrics : IDisposable
             }
         }
 
-        if (pool != DataSourceName)
+        if (pool != poolName)
         {
             return;
         }
@@ -94,8 +113,11 @@ public sealed class NpgsqlPoolMetrics : IDisposable
                 case Max:
                     max += value;
                     break;
-                case Pending:
+                case Pending when instrument.IsObservable:
                     pending += value;
+                    break;
+                case Pending:
+                    pendingCounted += value;
                     break;
                 case Timeouts when instrument.IsObservable:
                     timeoutsObserved += value;

@@ -79,6 +79,12 @@ public sealed class ReplicaLagMonitorOptions : MonitorCheckOptions
     /// <summary>How long the check waits for the heartbeat it just wrote to show on the replica.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
     public TimeSpan HeartbeatWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The replica's <c>application_name</c> in the primary's <c>pg_stat_replication</c>; optional. Unset, the replica's
+    /// row is found by the replication slot its WAL receiver streams from, else it is the only standby there.
+    /// </summary>
+    public string? ReplicaName { get; set; }
 }
 
 /// <summary><c>Monitors:ConnectionPool</c>: this process's Npgsql pool and the server's connections (runbook issue #1).</summary>
@@ -100,6 +106,9 @@ public sealed class ConnectionPoolMonitorOptions : MonitorCheckOptions
     /// <summary>Server connections (<c>pg_stat_activity</c>) over <c>max_connections</c> at or above which the server is nearly full.</summary>
     [Range(0.01, 1.0)]
     public double MaxServerUsage { get; set; } = 0.9;
+
+    /// <summary>Acquire timeouts since the previous check (runbook: "Connection pool timeout" in logs); P1: requests are failing already.</summary>
+    public Severity TimeoutsSeverity { get; set; } = Severity.P1;
 }
 
 /// <summary><c>Monitors:PrimaryDatabase</c>: the primary answers a query within the check's timeout (runbook: database primary down, P1).</summary>

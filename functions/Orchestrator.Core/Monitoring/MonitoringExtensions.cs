@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Hosting;
 using Orchestrator.Core.Incidents;
+using Orchestrator.Core.Monitoring.Checks;
 
 namespace Orchestrator.Core.Monitoring;
 
@@ -15,6 +16,7 @@ public static class MonitoringExtensions
             .BindConfiguration(NoticeTemplates.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoticeTemplates>, NoticeTemplatesValidator>();
+        services.AddMonitorChecks();
         services.AddSingleton<IncidentEngine>();
         services.AddSingleton<MonitorRunner>();
         return services;
