@@ -228,4 +228,29 @@ internal static partial class Log
     // 64xx: monitor checks (Monitoring/Checks).
     [LoggerMessage(6400, LogLevel.Warning, "Monitor check {Check}: {What} did not answer ({Error}); the conditions it could not look at keep their state")]
     public static partial void MonitorCheckCouldNotLook(ILogger logger, string check, string what, string error);
+
+    // 6550-6599: incident notices (Incidents/Notices). Never a URL, key or secret: messages are redacted first.
+    [LoggerMessage(6550, LogLevel.Information, "Notice {NoticeId} sent to {Channel} (attempt {Attempt})")]
+    public static partial void NoticeSent(ILogger logger, long noticeId, string channel, int attempt);
+
+    [LoggerMessage(6551, LogLevel.Warning, "Notice {NoticeId} to {Channel} not delivered (status {StatusCode}: {Error}); attempt {Attempt}, the next no sooner than {NextAttemptAt:o}; the channel's later notices wait for it")]
+    public static partial void NoticeDeferred(ILogger logger, long noticeId, string channel, int? statusCode, string error, int attempt, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(6552, LogLevel.Error, "Notice {NoticeId} to {Channel} rejected by the receiver (status {StatusCode}: {Error}); it is not retried and the channel moves on to its next notice")]
+    public static partial void NoticeRejected(ILogger logger, long noticeId, string channel, int? statusCode, string error);
+
+    [LoggerMessage(6553, LogLevel.Warning, "Notice {NoticeId} to {Channel} ended as {Outcome} but could not be recorded ({Error}); its claim lapses within {Lease} and it is attempted again (a receiver may see it twice)")]
+    public static partial void NoticeNotRecorded(ILogger logger, long noticeId, string channel, string outcome, string error, TimeSpan lease);
+
+    [LoggerMessage(6554, LogLevel.Warning, "Notice {NoticeId} to {Channel} ended as {Outcome}, but its claim had lapsed and another sender holds it now; that sender records it")]
+    public static partial void NoticeClaimLost(ILogger logger, long noticeId, string channel, string outcome);
+
+    [LoggerMessage(6555, LogLevel.Error, "Notice pass failed ({ErrorType}: {Error}); notices wait in the ledger, the next pass in {PollInterval}")]
+    public static partial void NoticePassFailed(ILogger logger, string errorType, string error, TimeSpan pollInterval);
+
+    [LoggerMessage(6556, LogLevel.Warning, "Incident {IncidentId}: {Kind} notice sent directly to {Channel} (the database is away; it is recorded when it answers)")]
+    public static partial void NoticeSentDirectly(ILogger logger, Guid incidentId, string kind, string channel);
+
+    [LoggerMessage(6557, LogLevel.Warning, "Incident {IncidentId}: {Kind} notice not taken by {Channel} ({StatusCode}: {Error}); tried again at the next check")]
+    public static partial void NoticeNotSentDirectly(ILogger logger, Guid incidentId, string kind, string channel, int? statusCode, string error);
 }

@@ -51,6 +51,7 @@ public sealed class FunctionsMetadataTests
         { "StuckWorkflowsMonitor", "timerTrigger", null, null, null },
         { "FailureRateMonitor", "timerTrigger", null, null, null },
         { "CircuitBreakersMonitor", "timerTrigger", null, null, null },
+        { "NoticeSender", "timerTrigger", null, null, null },
     };
 
     [Theory]

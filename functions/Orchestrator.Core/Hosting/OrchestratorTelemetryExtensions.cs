@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orchestrator.Core.Incidents.Notices;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -32,7 +33,8 @@ public static class OrchestratorTelemetryExtensions
                 .SetSampler(new ParentBasedSampler(new RootClientSpanSampler()))
                 .AddSource(OrchestratorTelemetry.DurableTaskCoreSource, OrchestratorTelemetry.DurableTaskSdkSource, OrchestratorTelemetry.LlmSource)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
-                .AddHttpClientInstrumentation()
+                // A notice's URL is its webhook's secret: notice requests get no span (their outcome is in notices_total).
+                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request => !request.Options.TryGetValue(NoticeDispatcher.NoticeRequest, out _))
                 .AddNpgsql())
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()

@@ -37,27 +37,31 @@ public sealed class NoticeOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest one statement on the notice ledger may take (claim, mark, the health check's read).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan DatabaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The channels a notice of <paramref name="kind"/> for an incident of <paramref name="severity"/> goes to.</summary>
     public IReadOnlyList<string> ChannelsFor(Severity severity, string kind)
     {
         var channels = new List<string>();
-        if (Slack.IsConfigured && Slack.Severities.Contains(severity))
+        if (Slack.IsConfigured && Slack.Hears(severity))
         {
             channels.Add(NoticeChannel.Slack);
         }
 
-        if (Teams.IsConfigured && Teams.Severities.Contains(severity))
+        if (Teams.IsConfigured && Teams.Hears(severity))
         {
             channels.Add(NoticeChannel.Teams);
         }
 
         // PagerDuty pages, it does not chat: an alert is triggered, raised again when it escalates, and resolved.
-        if (PagerDuty.IsConfigured && PagerDuty.Severities.Contains(severity) && kind != NoticeKind.Update)
+        if (PagerDuty.IsConfigured && PagerDuty.Hears(severity) && kind != NoticeKind.Update)
         {
             channels.Add(NoticeChannel.PagerDuty);
         }
 
-        if (Webhook.IsConfigured && Webhook.Severities.Contains(severity))
+        if (Webhook.IsConfigured && Webhook.Hears(severity))
         {
             channels.Add(NoticeChannel.Webhook);
         }
@@ -68,10 +72,21 @@ public sealed class NoticeOptions
 
 public abstract class NoticeChannelOptions
 {
-    /// <summary>The incident severities this channel hears about.</summary>
-    public List<Severity> Severities { get; set; } = [Severity.P0, Severity.P1, Severity.P2, Severity.P3];
+    private static readonly Severity[] Every = [Severity.P0, Severity.P1, Severity.P2, Severity.P3];
+
+    /// <summary>
+    /// The incident severities this channel hears about; unset means <see cref="DefaultSeverities"/>. No default items:
+    /// the configuration binder appends to a list that has some, so <c>Severities:0=P0</c> would still hear them all.
+    /// </summary>
+    public List<Severity>? Severities { get; set; }
+
+    /// <summary>What the channel hears when <see cref="Severities"/> is not configured.</summary>
+    protected virtual IReadOnlyList<Severity> DefaultSeverities => Every;
 
     public abstract bool IsConfigured { get; }
+
+    /// <summary>Whether an incident of <paramref name="severity"/> is notified on this channel.</summary>
+    public bool Hears(Severity severity) => (Severities is { Count: > 0 } ? Severities : DefaultSeverities).Contains(severity);
 }
 
 /// <summary><c>Notices:Slack</c>: an incoming webhook (<c>https://hooks.slack.com/services/…</c>).</summary>
@@ -93,12 +108,14 @@ public sealed class TeamsNoticeOptions : NoticeChannelOptions
 /// <summary><c>Notices:PagerDuty</c>: Events API v2; by default only P0 and P1 page.</summary>
 public sealed class PagerDutyNoticeOptions : NoticeChannelOptions
 {
-    public PagerDutyNoticeOptions() => Severities = [Severity.P0, Severity.P1];
+    private static readonly Severity[] Paging = [Severity.P0, Severity.P1];
 
     /// <summary>The integration's routing key (a secret).</summary>
     public string? RoutingKey { get; set; }
 
     public string EventsUrl { get; set; } = "https://events.pagerduty.com/v2/enqueue";
+
+    protected override IReadOnlyList<Severity> DefaultSeverities => Paging;
 
     public override bool IsConfigured => !string.IsNullOrWhiteSpace(RoutingKey);
 }

@@ -53,6 +53,15 @@ public sealed class OrchestratorMetrics
         LlmCost = factory.CreateCounter(Prefix + "llm_cost_usd_total", "LLM cost in USD of this process's calls, by provider.", "provider");
         LlmDuration = factory.CreateHistogram(Prefix + "llm_request_duration_seconds", "Duration of LLM calls made by this process, by provider.",
             new HistogramConfiguration { LabelNames = ["provider"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 12) });
+
+        Notices = factory.CreateCounter(Prefix + "notices_total", "Incident notice delivery attempts made by this process, by channel and outcome (sent, retried, rejected).", "channel", "outcome");
+        foreach (var channel in new[] { Incidents.NoticeChannel.Slack, Incidents.NoticeChannel.Teams, Incidents.NoticeChannel.PagerDuty, Incidents.NoticeChannel.Webhook })
+        {
+            foreach (var outcome in new[] { "sent", "retried", "rejected" })
+            {
+                Notices.WithLabels(channel, outcome); // every series exists from the start, at 0
+            }
+        }
     }
 
     public CollectorRegistry Registry { get; }
@@ -98,6 +107,8 @@ public sealed class OrchestratorMetrics
     public Counter LlmCost { get; }
 
     public Histogram LlmDuration { get; }
+
+    public Counter Notices { get; }
 
     /// <summary>Records one LLM call: its outcome, duration, and on success its tokens and cost.</summary>
     public void RecordLlmCall(string provider, string model, string outcome, TimeSpan duration, int inputTokens, int outputTokens, decimal costUsd)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Hosting;
 using Orchestrator.Core.Incidents;
+using Orchestrator.Core.Incidents.Notices;
 using Orchestrator.Core.Monitoring.Checks;
 
 namespace Orchestrator.Core.Monitoring;
@@ -17,14 +18,22 @@ public static class MonitoringExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoticeTemplates>, NoticeTemplatesValidator>();
         services.AddMonitorChecks();
+        services.AddIncidentNotices(runSender: false);
+        services.AddSingleton<IDirectNoticeSender>(sp => sp.GetRequiredService<NoticeDispatcher>());
         services.AddSingleton<IncidentEngine>();
         services.AddSingleton<MonitorRunner>();
         return services;
     }
 
-    /// <summary>Runs the checks in this process on their schedules, each only while this instance holds its advisory lock.</summary>
+    /// <summary>
+    /// Runs the checks in this process on their schedules, each only while this instance holds its advisory lock, and
+    /// the notice sender loop (woken by the engine whenever it writes notices).
+    /// </summary>
     public static IServiceCollection AddMonitorScheduler(this IServiceCollection services)
     {
+        services.AddSingleton<NoticeSender>();
+        services.AddSingleton<INoticeSignal>(sp => sp.GetRequiredService<NoticeSender>());
+        services.AddHostedService(sp => sp.GetRequiredService<NoticeSender>());
         services.AddSingleton<MonitorLocks>();
         services.AddHostedService<MonitorScheduler>();
         return services;
