@@ -44,7 +44,12 @@ public sealed class MonitorLocksTests : IAsyncLifetime
 
         // The instance's connection dies (a network cut, a server restart): PostgreSQL releases its locks.
         await using (var kill = database.DataSource.CreateCommand(
-            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.pid <> pg_backend_pid()"))
+            """
+            SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.objid::int = hashtext('llm-orchestrator:monitor:StuckWorkflows')
+            """))
         {
             await kill.ExecuteNonQueryAsync();
         }
