@@ -540,10 +540,17 @@ public sealed class IncidentEngine(
     private static string FactsJson(IReadOnlyList<KeyValuePair<string, string>> facts) =>
         JsonSerializer.Serialize(facts.Select(f => new[] { f.Key, f.Value }), Json);
 
-    private static List<KeyValuePair<string, string>> ParseFacts(string json) =>
-        JsonSerializer.Deserialize<string[][]>(json, Json) is { } pairs
-            ? pairs.Where(p => p.Length == 2).Select(p => KeyValuePair.Create(p[0], p[1])).ToList()
-            : [];
+    // Written as [name, value] pairs; an object of name -> value (an older or hand-written row) reads too.
+    private static List<KeyValuePair<string, string>> ParseFacts(string json) => System.Text.Json.Nodes.JsonNode.Parse(json) switch
+    {
+        System.Text.Json.Nodes.JsonArray pairs => pairs
+            .OfType<System.Text.Json.Nodes.JsonArray>()
+            .Where(p => p.Count == 2)
+            .Select(p => KeyValuePair.Create(p[0]?.ToString() ?? "", p[1]?.ToString() ?? ""))
+            .ToList(),
+        System.Text.Json.Nodes.JsonObject named => named.Select(f => KeyValuePair.Create(f.Key, f.Value?.ToString() ?? "")).ToList(),
+        _ => [],
+    };
 
     private void Signal()
     {
