@@ -53,6 +53,11 @@ public sealed class MonitorRunner(
             }
 
             await engine.ApplyAsync(check, readings, cancellationToken);
+            if (check.WatchesTheDatabase)
+            {
+                await ForgetOutagesAsync(cancellationToken);
+            }
+
             return true;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -124,9 +129,8 @@ public sealed class MonitorRunner(
                 if (outage.Incident is { } incident)
                 {
                     await engine.RecordOfflineAsync(incident, outage.Delivered, cancellationToken);
+                    outages.Remove(key);
                 }
-
-                outages.Remove(key);
             }
         }
         finally
@@ -136,6 +140,20 @@ public sealed class MonitorRunner(
     }
 
     public void Dispose() => outageGate.Dispose();
+
+    /// <summary>The database recorded the readings: a condition still pending from the outage goes on in the database's own state.</summary>
+    private async Task ForgetOutagesAsync(CancellationToken cancellationToken)
+    {
+        await outageGate.WaitAsync(cancellationToken);
+        try
+        {
+            outages.Clear();
+        }
+        finally
+        {
+            outageGate.Release();
+        }
+    }
 
     private sealed class Outage(DateTimeOffset since)
     {
