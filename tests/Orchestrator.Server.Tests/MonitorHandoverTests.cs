@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Orchestrator.Core.Tests.Fakes;
 using Orchestrator.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -44,25 +43,5 @@ public sealed class MonitorHandoverTests(MonitorHandoverTests.Cluster cluster, I
         }
     }
 
-    public sealed class Cluster : TwoServerFixture
-    {
-        public NoticeReceiver Receiver { get; private set; } = null!;
-
-        public override async Task InitializeAsync()
-        {
-            Receiver = await NoticeReceiver.StartAsync();
-            await base.InitializeAsync();
-        }
-
-        public override async Task DisposeAsync()
-        {
-            await base.DisposeAsync();
-            if (Receiver is not null)
-            {
-                await Receiver.DisposeAsync();
-            }
-        }
-
-        protected override Dictionary<string, string?> SettingsFor(string instance) => MonitorSettings.For(TaskHub, instance, Receiver);
-    }
+    public sealed class Cluster : MonitorCluster;
 }

@@ -112,9 +112,7 @@ public sealed class IncidentEngine(
     public OfflineIncident StartOffline(IMonitorCheck check, ConditionReading reading, DateTimeOffset startedAt)
     {
         var now = time.GetUtcNow();
-        var row = new IncidentRow(
-            Guid.CreateVersion7(now), reading.DedupKey, check.Name, reading.Severity, IncidentStatus.Open, reading.Title, reading.Impact,
-            reading.Summary, reading.NextStep, reading.Facts, TimeSpan.FromSeconds(Math.Ceiling(check.Options.Rto.TotalSeconds)), startedAt, now, now, 0, null, null);
+        var row = NewIncident(check, reading, startedAt, now);
         Log.IncidentOpenedOffline(logger, row.Id, reading.DedupKey, reading.Severity.ToString(), reading.Title);
         return new OfflineIncident(row, Compose(row, NoticeKind.Detected, 0, now, null, null), notices.Value.ChannelsFor(reading.Severity, NoticeKind.Detected));
     }
@@ -144,32 +142,10 @@ public sealed class IncidentEngine(
             await episode.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var insert = new NpgsqlCommand(
-            """
-            INSERT INTO incidents (id, dedup_key, check_name, severity, status, title, impact, summary, next_step, facts, rto_seconds,
-                                   started_at, opened_at, last_seen_at, last_notice_at)
-            VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)
-            ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
-            """, connection))
+        if (!await InsertIncidentAsync(connection, incident, now, cancellationToken))
         {
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Id });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.DedupKey });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.CheckName });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Severity.ToString() });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Title });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Impact });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.Summary });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.NextStep });
-            insert.Parameters.Add(new NpgsqlParameter { Value = FactsJson(incident.Facts), NpgsqlDbType = NpgsqlDbType.Jsonb });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (int)incident.Rto.TotalSeconds });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.StartedAt });
-            insert.Parameters.Add(new NpgsqlParameter { Value = incident.OpenedAt });
-            insert.Parameters.Add(new NpgsqlParameter { Value = now });
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                await transaction.CommitAsync(cancellationToken);
-                return;
-            }
+            await transaction.CommitAsync(cancellationToken);
+            return;
         }
 
         await AddEventAsync(connection, incident.Id, incident.OpenedAt, "opened", MonitorActor, new { incident.Title, incident.Summary, recordedAt = now, offline = true }, cancellationToken);
@@ -325,31 +301,11 @@ public sealed class IncidentEngine(
     private async Task<bool> OpenAsync(
         NpgsqlConnection connection, IMonitorCheck check, ConditionReading reading, DateTimeOffset startedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var id = Guid.CreateVersion7(now);
-        await using (var insert = new NpgsqlCommand(
-            """
-            INSERT INTO incidents (id, dedup_key, check_name, severity, status, title, impact, summary, next_step, facts, rto_seconds,
-                                   started_at, opened_at, last_seen_at, last_notice_at)
-            VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
-            ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
-            """, connection))
+        var opened = NewIncident(check, reading, startedAt, now);
+        var id = opened.Id;
+        if (!await InsertIncidentAsync(connection, opened, now, cancellationToken))
         {
-            insert.Parameters.Add(new NpgsqlParameter { Value = id });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.DedupKey });
-            insert.Parameters.Add(new NpgsqlParameter { Value = check.Name });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.Severity.ToString() });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.Title });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.Impact });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.Summary });
-            insert.Parameters.Add(new NpgsqlParameter { Value = reading.NextStep });
-            insert.Parameters.Add(new NpgsqlParameter { Value = FactsJson(reading.Facts), NpgsqlDbType = NpgsqlDbType.Jsonb });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (int)Math.Ceiling(check.Options.Rto.TotalSeconds) });
-            insert.Parameters.Add(new NpgsqlParameter { Value = startedAt });
-            insert.Parameters.Add(new NpgsqlParameter { Value = now });
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                return false;
-            }
+            return false;
         }
 
         var incident = await LockIncidentAsync(connection, "id = $1", id, cancellationToken)
@@ -358,6 +314,36 @@ public sealed class IncidentEngine(
         await AddNoticesAsync(connection, incident, NoticeKind.Detected, 0, now, null, null, cancellationToken);
         Log.IncidentOpened(logger, id, reading.DedupKey, reading.Severity.ToString(), reading.Title);
         return true;
+    }
+
+    private static IncidentRow NewIncident(IMonitorCheck check, ConditionReading reading, DateTimeOffset startedAt, DateTimeOffset now) => new(
+        Guid.CreateVersion7(now), reading.DedupKey, check.Name, reading.Severity, IncidentStatus.Open, reading.Title, reading.Impact,
+        reading.Summary, reading.NextStep, reading.Facts, TimeSpan.FromSeconds(Math.Ceiling(check.Options.Rto.TotalSeconds)), startedAt, now, now, 0, null, null);
+
+    /// <summary>Inserts an open incident; false when one is already unresolved for its key.</summary>
+    private static async Task<bool> InsertIncidentAsync(NpgsqlConnection connection, IncidentRow incident, DateTimeOffset lastSeenAt, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO incidents (id, dedup_key, check_name, severity, status, title, impact, summary, next_step, facts, rto_seconds,
+                                   started_at, opened_at, last_seen_at, last_notice_at)
+            VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)
+            ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
+            """, connection);
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.Id });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.DedupKey });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.CheckName });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.Severity.ToString() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.Title });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.Impact });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.Summary });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.NextStep });
+        insert.Parameters.Add(new NpgsqlParameter { Value = FactsJson(incident.Facts), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        insert.Parameters.Add(new NpgsqlParameter { Value = (int)incident.Rto.TotalSeconds });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.StartedAt });
+        insert.Parameters.Add(new NpgsqlParameter { Value = incident.OpenedAt });
+        insert.Parameters.Add(new NpgsqlParameter { Value = lastSeenAt });
+        return await insert.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private static async Task RefreshAsync(NpgsqlConnection connection, Guid id, ConditionReading reading, DateTimeOffset now, CancellationToken cancellationToken)
