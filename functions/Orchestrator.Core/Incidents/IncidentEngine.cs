@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -15,7 +16,7 @@ namespace Orchestrator.Core.Incidents;
 /// <see cref="TimeProvider"/>.
 /// </summary>
 public sealed class IncidentEngine(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource dataSource,
     IOptions<MonitorsOptions> monitors,
     IOptions<NoticeOptions> notices,
     IOptions<NoticeTemplates> templates,

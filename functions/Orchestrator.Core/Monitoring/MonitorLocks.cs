@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,7 +10,7 @@ namespace Orchestrator.Core.Monitoring;
 /// (or its connection does) PostgreSQL releases the locks and the next instance to try at its next scheduled run takes
 /// them, so a check changes hands within one schedule period.
 /// </summary>
-public sealed class MonitorLocks(NpgsqlDataSource dataSource, TimeProvider time, ILogger<MonitorLocks> logger) : IAsyncDisposable
+public sealed class MonitorLocks([FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource dataSource, TimeProvider time, ILogger<MonitorLocks> logger) : IAsyncDisposable
 {
     /// <summary>Keeps advisory lock keys of the checks apart from any other user of the database's advisory locks.</summary>
     public const string KeyPrefix = "llm-orchestrator:monitor:";

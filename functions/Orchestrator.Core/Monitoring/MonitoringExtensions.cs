@@ -1,17 +1,28 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orchestrator.Core.Hosting;
 using Orchestrator.Core.Incidents;
 using Orchestrator.Core.Incidents.Notices;
 using Orchestrator.Core.Monitoring.Checks;
+using Orchestrator.Core.Persistence;
 
 namespace Orchestrator.Core.Monitoring;
 
 /// <summary>Registers the monitors, the incident engine and its options; <see cref="AddMonitorScheduler"/> adds the Server's timers.</summary>
 public static class MonitoringExtensions
 {
+    /// <summary>
+    /// The key of the monitors' <see cref="NpgsqlDataSource"/> (pool <c>monitor</c>, application name
+    /// <c>llm-orchestrator-monitor</c>): the primary, through connections of its own.
+    /// </summary>
+    public const string DataSourceKey = "monitor";
+
     public static IServiceCollection AddMonitoring(this IServiceCollection services)
     {
+        services.AddMonitorDataSource();
         services.AddOptions<MonitorsOptions>().BindConfiguration(MonitorsOptions.SectionName).ValidateDataAnnotations(MonitorsOptions.SectionName).ValidateOnStart();
         services.AddOptions<NoticeTemplates>()
             .BindConfiguration(NoticeTemplates.SectionName)
@@ -37,6 +48,29 @@ public static class MonitoringExtensions
         services.AddSingleton<MonitorLocks>();
         services.AddHostedService<MonitorScheduler>();
         return services;
+    }
+
+    /// <summary>The monitors' own pool on the primary (<see cref="DataSourceKey"/>), unless one is registered already.</summary>
+    public static IServiceCollection AddMonitorDataSource(this IServiceCollection services)
+    {
+        services.TryAddKeyedSingleton(DataSourceKey, (sp, _) => CreateDataSource(sp));
+        return services;
+    }
+
+    private static NpgsqlDataSource CreateDataSource(IServiceProvider services)
+    {
+        var postgres = services.GetRequiredService<IOptions<PostgresOptions>>().Value;
+        var builder = new NpgsqlConnectionStringBuilder(postgres.ConnectionString)
+        {
+            MaxPoolSize = services.GetRequiredService<IOptions<MonitorsOptions>>().Value.MaxPoolSize,
+            MinPoolSize = 0,
+            Timeout = postgres.ConnectionTimeoutSeconds,
+            CommandTimeout = postgres.CommandTimeoutSeconds,
+        };
+        builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "llm-orchestrator-monitor" : builder.ApplicationName + "-monitor";
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = DataSourceKey }
+            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+            .Build();
     }
 
     private sealed class NoticeTemplatesValidator : IValidateOptions<NoticeTemplates>

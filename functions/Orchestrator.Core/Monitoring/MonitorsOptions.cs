@@ -21,4 +21,12 @@ public sealed class MonitorsOptions
     /// <summary>The template's <c>Owner:</c> line: who is on call (a Slack handle, a rota name).</summary>
     [Required]
     public string Owner { get; set; } = "@oncall-engineer";
+
+    /// <summary>
+    /// Connections of the monitors' own pool on the primary (the advisory-lock session, the checks' queries, the
+    /// incident engine and the notice ledger), apart from the workflows' pool so a saturated pool can still be
+    /// reported. Opened only while used: an instance that runs no check holds none.
+    /// </summary>
+    [Range(2, 20)]
+    public int MaxPoolSize { get; set; } = 4;
 }

@@ -14,13 +14,16 @@ namespace Orchestrator.Core.Tests.Monitoring;
 
 /// <summary>
 /// One instance's monitoring, wired by <see cref="MonitoringExtensions.AddMonitoring"/> as the hosts wire it — checks,
-/// engine, ledger and senders — on a fake clock; a test runs a check and a notice pass when it decides.
+/// engine, ledger and senders — on a fake clock; a test runs a check and a notice pass when it decides. The workflows'
+/// pool is <c>dataSource</c> (its pool name is the one the pool check reads); the monitors open their own
+/// pool from <c>connectionString</c>, as the hosts do from <c>Postgres:ConnectionString</c>.
 /// </summary>
 internal sealed class MonitorHost : IAsyncDisposable
 {
     private readonly ServiceProvider provider;
 
-    public MonitorHost(NpgsqlDataSource dataSource, string? replicaConnectionString, FakeTimeProvider time, IDictionary<string, string?> settings)
+    public MonitorHost(
+        NpgsqlDataSource dataSource, string connectionString, string? replicaConnectionString, FakeTimeProvider time, IDictionary<string, string?> settings, string? poolName = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
@@ -29,10 +32,10 @@ internal sealed class MonitorHost : IAsyncDisposable
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton(new InstanceIdentity("monitor-host"));
         services.AddSingleton(dataSource);
-        services.AddSingleton(Options.Create(new PostgresOptions { ConnectionString = dataSource.ConnectionString, ReplicaConnectionString = replicaConnectionString }));
+        services.AddSingleton(Options.Create(new PostgresOptions { ConnectionString = connectionString, ReplicaConnectionString = replicaConnectionString }));
         services.AddSingleton<ReplicaDataSource>();
         services.AddSingleton<OrchestratorMetrics>();
-        services.AddSingleton<NpgsqlPoolMetrics>();
+        services.AddSingleton(sp => new NpgsqlPoolMetrics(sp.GetRequiredService<OrchestratorMetrics>(), poolName ?? NpgsqlPoolMetrics.DataSourceName));
         services.AddMonitoring();
         provider = services.BuildServiceProvider(validateScopes: true);
     }

@@ -118,7 +118,8 @@ public sealed class MonitorPipelineTests : IAsyncLifetime
     public async Task A_primary_that_stops_answering_is_told_directly_then_recorded_and_resolved_through_the_ledger_once_it_answers()
     {
         await using var relay = new TcpRelay(new NpgsqlConnectionStringBuilder(database.ConnectionString).Port);
-        await using var throughRelay = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port, Timeout = 2 }.ConnectionString);
+        var throughRelay = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port, Timeout = 2 }.ConnectionString;
+        await using var workflows = NpgsqlDataSource.Create(throughRelay);
         await using var host = Host(
             new()
             {
@@ -126,6 +127,7 @@ public sealed class MonitorPipelineTests : IAsyncLifetime
                 ["Monitors:PrimaryDatabase:ClearFor"] = "00:00:20",
                 ["Monitors:PrimaryDatabase:ClearChecks"] = "2",
             },
+            workflows,
             throughRelay);
         await CheckAsync(host, PrimaryDatabaseMonitorOptions.Name);
 
@@ -154,12 +156,72 @@ public sealed class MonitorPipelineTests : IAsyncLifetime
         Assert.Equal(2, receiver.Delivered("/hook").Count);
     }
 
-    private MonitorHost Host(Dictionary<string, string?> settings, NpgsqlDataSource? dataSource = null)
+    [Fact]
+    public async Task A_workflow_pool_held_full_opens_one_pool_incident_through_the_monitors_own_pool_and_releasing_it_resolves_it()
+    {
+        var poolName = $"pipeline-pool-{Guid.NewGuid():N}";
+        await using var workflows = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 3, Timeout = 30 }.ConnectionString)
+        {
+            Name = poolName,
+        }.Build();
+        await using var host = Host(
+            new()
+            {
+                ["Monitors:ConnectionPool:For"] = "00:00:15",
+                ["Monitors:ConnectionPool:ClearFor"] = "00:00:15",
+                ["Monitors:ConnectionPool:ClearChecks"] = "2",
+            },
+            workflows,
+            poolName: poolName);
+        await CheckAsync(host, ConnectionPoolMonitorOptions.Name);
+
+        var held = new List<NpgsqlConnection>();
+        for (var i = 0; i < 3; i++)
+        {
+            held.Add(await workflows.OpenConnectionAsync());
+        }
+
+        using var stopWaiting = new CancellationTokenSource();
+        var waiter = workflows.OpenConnectionAsync(stopWaiting.Token).AsTask();
+        try
+        {
+            await CheckAsync(host, ConnectionPoolMonitorOptions.Name); // full, one waiting: pending
+            Assert.Empty(receiver.Requests);
+            await CheckAsync(host, ConnectionPoolMonitorOptions.Name); // held for 15 s: opened, told
+            await CheckAsync(host, ConnectionPoolMonitorOptions.Name); // still full: nothing new for a P2
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        await (await waiter).DisposeAsync();
+        var detected = Assert.Single(receiver.Delivered("/slack"));
+        Assert.Contains("INCIDENT DETECTED", detected.Body, StringComparison.Ordinal);
+        Assert.Contains("Severity: P2", detected.Body, StringComparison.Ordinal);
+        Assert.Contains("3 of 3", detected.Body, StringComparison.Ordinal);
+        Assert.Single(receiver.Delivered("/hook"));
+
+        await CheckAsync(host, ConnectionPoolMonitorOptions.Name); // released: clear 1
+        await CheckAsync(host, ConnectionPoolMonitorOptions.Name); // clear 2, 15 s: resolved
+        await CheckAsync(host, ConnectionPoolMonitorOptions.Name);
+
+        var slack = receiver.Delivered("/slack");
+        Assert.Equal(2, slack.Count);
+        Assert.Contains("INCIDENT RESOLVED", slack[1].Body, StringComparison.Ordinal);
+        Assert.Equal(2, receiver.Delivered("/hook").Count);
+        Assert.Equal(["detected:sent", "detected:sent", "resolved:sent", "resolved:sent"], await StatusesAsync());
+    }
+
+    private MonitorHost Host(Dictionary<string, string?> settings, NpgsqlDataSource? workflows = null, string? connectionString = null, string? poolName = null)
     {
         settings["Notices:Slack:WebhookUrl"] = receiver.Url("/slack");
         settings["Notices:Webhook:Url"] = receiver.Url("/hook");
         settings["Notices:Webhook:Secret"] = "webhook-signing-secret";
-        return new MonitorHost(dataSource ?? database.DataSource, ReplicaConnectionString, time, settings);
+        return new MonitorHost(workflows ?? database.DataSource, connectionString ?? database.ConnectionString, ReplicaConnectionString, time, settings, poolName);
     }
 
     private async Task CheckAsync(MonitorHost host, string check)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Monitoring;
 
 namespace Orchestrator.Core.Incidents.Notices;
 
@@ -14,8 +15,9 @@ public static class IncidentNoticesExtensions
     /// <summary>
     /// Everything notices need. <paramref name="runSender"/>: whether this host runs the <see cref="NoticeSender"/> loop
     /// (the Server does; a host that calls <see cref="NoticeDispatcher.DispatchAsync"/> from its own timer need not).
-    /// Expects <see cref="TimeProvider"/>, <see cref="InstanceIdentity"/>, the <c>NpgsqlDataSource</c> and
-    /// <c>OrchestratorMetrics</c> from the core registration.
+    /// Expects <see cref="TimeProvider"/>, <see cref="InstanceIdentity"/>, <c>PostgresOptions</c> (for the monitors'
+    /// pool, <see cref="MonitoringExtensions.AddMonitorDataSource"/>) and <c>OrchestratorMetrics</c> from the core
+    /// registration.
     /// </summary>
     public static IServiceCollection AddIncidentNotices(this IServiceCollection services, bool runSender = true)
     {
@@ -30,6 +32,7 @@ public static class IncidentNoticesExtensions
         // Per-attempt time limits are the dispatcher's (Notices:RequestTimeout, on the TimeProvider); the factory's
         // logging handlers would log every request's URL, which is the webhook's secret.
         services.AddHttpClient(NoticeDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        services.AddMonitorDataSource();
         services.AddSingleton<NoticeDispatcher>();
         if (runSender)
         {

@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Hosting;
 using Orchestrator.Core.Metrics;
+using Orchestrator.Core.Monitoring;
 
 namespace Orchestrator.Core.Incidents.Notices;
 
@@ -14,7 +16,7 @@ namespace Orchestrator.Core.Incidents.Notices;
 /// in id order per channel.
 /// </summary>
 public sealed class NoticeDispatcher(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource dataSource,
     IHttpClientFactory httpClients,
     IOptions<NoticeOptions> options,
     InstanceIdentity identity,

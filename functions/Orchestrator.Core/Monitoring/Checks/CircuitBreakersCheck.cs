@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,7 +10,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// 0010; 1 open, 2 half-open). One reading per breaker, <c>circuit-breaker:&lt;name&gt;</c>, firing while it is open or half-open.
 /// </summary>
 public sealed class CircuitBreakersCheck(
-    NpgsqlDataSource primary, IOptions<CircuitBreakersMonitorOptions> options, TimeProvider time, ILogger<CircuitBreakersCheck> logger) : IMonitorCheck
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, IOptions<CircuitBreakersMonitorOptions> options, TimeProvider time, ILogger<CircuitBreakersCheck> logger) : IMonitorCheck
 {
     public const string KeyPrefix = "circuit-breaker:";
 

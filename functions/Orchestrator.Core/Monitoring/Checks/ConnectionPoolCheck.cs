@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,7 +13,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// and <c>db-connections</c>.
 /// </summary>
 public sealed class ConnectionPoolCheck(
-    NpgsqlDataSource primary, NpgsqlPoolMetrics pool, IOptions<ConnectionPoolMonitorOptions> options, TimeProvider time,
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, NpgsqlPoolMetrics pool, IOptions<ConnectionPoolMonitorOptions> options, TimeProvider time,
     ILogger<ConnectionPoolCheck> logger) : IMonitorCheck
 {
     public const string SaturatedKey = "pool-saturated";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,7 +13,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// One reading, <c>failure-rate</c>; below <see cref="FailureRateMonitorOptions.MinimumRuns"/> finished runs it is clear.
 /// </summary>
 public sealed class FailureRateCheck(
-    NpgsqlDataSource primary, IOptions<FailureRateMonitorOptions> options, TimeProvider time, ILogger<FailureRateCheck> logger) : IMonitorCheck
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, IOptions<FailureRateMonitorOptions> options, TimeProvider time, ILogger<FailureRateCheck> logger) : IMonitorCheck
 {
     public const string Key = "failure-rate";
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Health;
@@ -11,7 +12,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// not in recovery. A primary that does not answer is this check's finding, so it always returns its one reading,
 /// <c>primary-unreachable</c>.
 /// </summary>
-public sealed class PrimaryDatabaseCheck(NpgsqlDataSource primary, IOptions<PrimaryDatabaseMonitorOptions> options, TimeProvider time) : IMonitorCheck
+public sealed class PrimaryDatabaseCheck([FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, IOptions<PrimaryDatabaseMonitorOptions> options, TimeProvider time) : IMonitorCheck
 {
     public const string Key = "primary-unreachable";
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -18,7 +19,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// when the primary does not answer (that is <see cref="PrimaryDatabaseCheck"/>'s finding).
 /// </summary>
 public sealed class ReplicaLagCheck(
-    NpgsqlDataSource primary, ReplicaDataSource replica, InstanceIdentity instance, IOptions<ReplicaLagMonitorOptions> options,
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, ReplicaDataSource replica, InstanceIdentity instance, IOptions<ReplicaLagMonitorOptions> options,
     TimeProvider time, ILogger<ReplicaLagCheck> logger) : IMonitorCheck
 {
     public const string LagKey = "replica-lag";

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -11,7 +12,7 @@ namespace Orchestrator.Core.Monitoring.Checks;
 /// <c>stuck-workflows</c>, listing the runs and what each is doing.
 /// </summary>
 public sealed class StuckWorkflowsCheck(
-    NpgsqlDataSource primary, IOptions<StuckWorkflowsMonitorOptions> options, TimeProvider time, ILogger<StuckWorkflowsCheck> logger) : IMonitorCheck
+    [FromKeyedServices(MonitoringExtensions.DataSourceKey)] NpgsqlDataSource primary, IOptions<StuckWorkflowsMonitorOptions> options, TimeProvider time, ILogger<StuckWorkflowsCheck> logger) : IMonitorCheck
 {
     public const string Key = "stuck-workflows";
 

@@ -7,6 +7,7 @@ using Npgsql;
 using Orchestrator.Core.Hosting;
 using Orchestrator.Core.Incidents.Notices;
 using Orchestrator.Core.Metrics;
+using Orchestrator.Core.Monitoring;
 
 namespace Orchestrator.Core.Tests.Incidents.Notices;
 
@@ -33,6 +34,7 @@ internal sealed class NoticeHost : IAsyncDisposable
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton(new InstanceIdentity(instance));
         services.AddSingleton(dataSource);
+        services.AddKeyedSingleton(MonitoringExtensions.DataSourceKey, dataSource);
         services.AddSingleton<OrchestratorMetrics>();
         services.AddIncidentNotices();
         configure?.Invoke(services);
