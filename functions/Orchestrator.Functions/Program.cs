@@ -18,7 +18,7 @@ builder.Services.AddFunctionsTelemetry(builder.Configuration);
 // Auth can be switched off only where Core Tools run the app on a developer's machine.
 if (builder.Configuration.GetValue<bool>("Auth:Disabled") && !builder.Environment.IsDevelopment())
 {
-    throw new InvalidOperationException("Auth:Disabled is allowed only in local development (AZURE_FUNCTIONS_ENVIRONMENT=Development).");
+    throw new InvalidConfigurationException("Auth:Disabled is allowed only in local development (AZURE_FUNCTIONS_ENVIRONMENT=Development).");
 }
 
 builder.Build().Run();

@@ -4,24 +4,27 @@ using Orchestrator.Server;
 using Orchestrator.Server.Api;
 using Orchestrator.Server.Durable;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddOrchestratorConfiguration();
-builder.Logging.AddOrchestratorLogging(builder.Configuration);
-builder.UseDefaultServerPort(8080);
-builder.UseRequestLineLimit();
-builder.Services.AddOrchestratorCore(builder.Configuration);
-builder.Services.AddOrchestratorTelemetry(builder.Configuration);
-builder.Services.AddDurableServer();
-builder.RefuseAuthOffUnlessLoopback();
+return StartupGuard.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Configuration.AddOrchestratorConfiguration();
+    builder.Logging.AddOrchestratorLogging(builder.Configuration);
+    builder.UseDefaultServerPort(8080);
+    builder.UseRequestLineLimit();
+    builder.Services.AddOrchestratorCore(builder.Configuration);
+    builder.Services.AddOrchestratorTelemetry(builder.Configuration);
+    builder.Services.AddDurableServer();
+    builder.RefuseAuthOffUnlessLoopback();
 
-var app = builder.Build();
-app.UseProblemErrors();
-app.UseAuthentication();
-app.UseAuthorization();
-app.MapHealth();
-app.MapMetrics();
-app.MapWorkflowApi();
-app.MapIncidentApi();
-app.MapAdminApi();
-app.MapDurableHttpApi();
-app.Run();
+    var app = builder.Build();
+    app.UseProblemErrors();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.MapHealth();
+    app.MapMetrics();
+    app.MapWorkflowApi();
+    app.MapIncidentApi();
+    app.MapAdminApi();
+    app.MapDurableHttpApi();
+    app.Run();
+});

@@ -1,5 +1,6 @@
 using System.Net;
 using Orchestrator.Core.Auth;
+using Orchestrator.Core.Hosting;
 
 namespace Orchestrator.Server;
 
@@ -35,7 +36,7 @@ public static class ServerHostingExtensions
         var exposed = ListenAddresses(builder).Where(url => !IsLoopback(url)).ToList();
         if (exposed.Count > 0)
         {
-            throw new InvalidOperationException(
+            throw new InvalidConfigurationException(
                 $"Auth:Disabled is true but the Server would listen on {string.Join(", ", exposed)}. Switching authentication off is " +
                 "allowed only on loopback addresses (e.g. ASPNETCORE_URLS=http://127.0.0.1:8080); otherwise set Auth__AdminToken / Auth__ApiKeys__<name>.");
         }

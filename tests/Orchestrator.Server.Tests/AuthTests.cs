@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Orchestrator.Core.Hosting;
 using Orchestrator.Server.Tests.Infrastructure;
 
 namespace Orchestrator.Server.Tests;
@@ -141,7 +142,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         var exit = await server.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(exit is not null and not 0, $"the Server should have refused to start:\n{server.Output}");
+        Assert.True(exit == StartupGuard.ConfigurationErrorExitCode, $"the Server should have refused to start as misconfigured (exit {exit}):\n{server.Output}");
         Assert.Contains("Auth__AdminToken", server.Output, StringComparison.Ordinal);
     }
 
@@ -193,7 +194,7 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
         var exit = await server.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(exit is not null and not 0, $"the Server should have refused to start:\n{server.Output}");
+        Assert.True(exit == StartupGuard.ConfigurationErrorExitCode, $"the Server should have refused to start as misconfigured (exit {exit}):\n{server.Output}");
         Assert.Contains("loopback", server.Output, StringComparison.Ordinal);
     }
 

@@ -1,3 +1,4 @@
+using Orchestrator.Core.Hosting;
 using Orchestrator.Server.Tests.Infrastructure;
 
 namespace Orchestrator.Server.Tests;
@@ -20,7 +21,8 @@ public sealed class StartupConfigurationTests : IDisposable
 
         var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.DoesNotContain("Unhandled exception", output);
         Assert.Contains("Postgres:MaxPoolSize", output);
     }
 
@@ -31,7 +33,8 @@ public sealed class StartupConfigurationTests : IDisposable
 
         var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.DoesNotContain("Unhandled exception", output);
         Assert.Contains(file, output);
         Assert.Contains("line 3", output);
     }
@@ -43,7 +46,8 @@ public sealed class StartupConfigurationTests : IDisposable
 
         var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = missing });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.DoesNotContain("Unhandled exception", output);
         Assert.Contains(missing, output);
     }
 
@@ -52,8 +56,26 @@ public sealed class StartupConfigurationTests : IDisposable
     {
         var (exitCode, output) = await RunToExitAsync(new() { ["Logging__Format"] = "xml" });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.DoesNotContain("Unhandled exception", output);
         Assert.Contains("Logging:Format", output);
+    }
+
+    [Fact]
+    public async Task Bad_provider_settings_stop_the_server_with_every_key_named_and_no_stack_trace()
+    {
+        var (exitCode, output) = await RunToExitAsync(new()
+        {
+            ["Llm__Providers__backup__Kind"] = "bogus",
+            ["Llm__Providers__primary__Kind"] = "simulated",
+            ["Llm__Providers__primary__Breaker__BreakDuration"] = "00:00:00.010",
+        });
+
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.Contains("cannot start, fix the configuration: ", output);
+        Assert.Contains("Llm:Providers:backup:Kind", output);
+        Assert.Contains("Llm:Providers:primary:Breaker:BreakDuration", output);
+        Assert.DoesNotContain("Unhandled exception", output);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public static class OrchestratorConfigurationExtensions
             Path = path,
             Optional = string.IsNullOrWhiteSpace(named),
             ReloadOnChange = false,
-            OnLoadException = context => throw new InvalidDataException($"The configuration file {path} {Describe(path, context.Exception)}", context.Exception),
+            OnLoadException = context => throw new InvalidConfigurationException($"The configuration file {path} {Describe(path, context.Exception)}", context.Exception),
         };
         source.ResolveFileProvider();
         builder.Sources.Insert(AboveFileSources(builder.Sources), source);

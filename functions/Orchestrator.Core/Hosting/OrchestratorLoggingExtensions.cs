@@ -83,7 +83,7 @@ public static class OrchestratorLoggingExtensions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidOperationException($"{LogFileOptions.SectionName}:Path: cannot write {path}: {ex.Message}", ex);
+            throw new InvalidConfigurationException($"{LogFileOptions.SectionName}:Path: cannot write {path}: {ex.Message}", ex);
         }
 
         return path;

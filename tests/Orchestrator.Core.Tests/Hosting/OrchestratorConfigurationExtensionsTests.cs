@@ -45,7 +45,7 @@ public sealed class OrchestratorConfigurationExtensionsTests : IDisposable
         var configuration = new ConfigurationManager();
         configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ORCHESTRATOR_CONFIG"] = yaml });
 
-        var error = Assert.Throws<InvalidDataException>(() => configuration.AddOrchestratorConfiguration());
+        var error = Assert.Throws<InvalidConfigurationException>(() => configuration.AddOrchestratorConfiguration());
 
         Assert.Contains(yaml, error.Message);
         Assert.Contains("line 4", error.Message);
