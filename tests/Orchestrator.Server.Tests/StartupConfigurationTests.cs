@@ -79,6 +79,22 @@ public sealed class StartupConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task Bad_settings_in_several_sections_are_all_told_at_once()
+    {
+        // Both are validated when the host starts, so they reach the process as one AggregateException.
+        var (exitCode, output) = await RunToExitAsync(new()
+        {
+            ["Auth__AdminToken"] = "too-short",
+            ["Monitors__ReplicaLag__Schedule"] = "every minute",
+        });
+
+        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.Contains("Auth:AdminToken", output);
+        Assert.Contains("Monitors:ReplicaLag:Schedule", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    [Fact]
     public async Task An_environment_variable_overrides_the_YAML_file()
     {
         // The same file stops the Server on its own (the first test); the variable wins over it.

@@ -27,16 +27,26 @@ public static class StartupGuard
         }
     }
 
-    /// <summary>The operator's message for a configuration error (also when the host wrapped it), or null for any other failure.</summary>
-    public static string? Describe(Exception ex) => ex switch
+    /// <summary>The operator's message for a configuration error, or null for any other failure.</summary>
+    private static string? Describe(Exception ex) => ex switch
     {
         OptionsValidationException options => string.Join(Environment.NewLine, options.Failures),
         InvalidConfigurationException configuration => configuration.Message,
 
         // The configuration binder's own failure to convert a value ('xml' for an enum, 'abc' for a TimeSpan).
-        InvalidOperationException { InnerException: { } inner } binder
-            when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => $"{binder.Message} {inner.Message}",
-        AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
+        InvalidOperationException { Source: BinderAssembly, InnerException: { } inner } binder => $"{binder.Message} {inner.Message}",
+
+        // ValidateOnStart gathers the failures of every options class into one AggregateException.
+        AggregateException aggregate => DescribeAll(aggregate.Flatten().InnerExceptions),
         _ => null,
     };
+
+    private const string BinderAssembly = "Microsoft.Extensions.Configuration.Binder";
+
+    /// <summary>Every failure's message, or null when any of them is not a configuration error (a bug must not pass for one).</summary>
+    private static string? DescribeAll(IReadOnlyCollection<Exception> failures)
+    {
+        var messages = failures.Select(Describe).ToList();
+        return messages.Count > 0 && messages.All(message => message is not null) ? string.Join(Environment.NewLine, messages) : null;
+    }
 }

@@ -21,14 +21,32 @@ public sealed class StartupGuardTests
     }
 
     [Fact]
-    public void A_configuration_error_wrapped_by_the_host_is_still_told_plainly()
+    public void Failures_of_several_options_classes_gathered_at_start_are_each_told()
     {
         using var error = new StringWriter();
 
-        var exitCode = StartupGuard.Run(() => throw new AggregateException(new InvalidConfigurationException("Logging:File:Path: cannot write /x")), error);
+        var exitCode = StartupGuard.Run(
+            () => throw new AggregateException(
+                new OptionsValidationException("Auth", typeof(object), ["Auth:AdminToken must be at least 16 characters."]),
+                new InvalidConfigurationException("Logging:File:Path: cannot write /x")),
+            error);
 
         Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
+        Assert.Contains("Auth:AdminToken must be at least 16 characters.", error.ToString());
         Assert.Contains("Logging:File:Path: cannot write /x", error.ToString());
+    }
+
+    [Fact]
+    public void A_bug_gathered_with_configuration_errors_is_not_passed_off_as_one()
+    {
+        using var error = new StringWriter();
+
+        Assert.Throws<AggregateException>(() => StartupGuard.Run(
+            () => throw new AggregateException(
+                new OptionsValidationException("Auth", typeof(object), ["Auth:AdminToken must be at least 16 characters."]),
+                new NullReferenceException()),
+            error));
+        Assert.Empty(error.ToString());
     }
 
     [Fact]
