@@ -19,11 +19,7 @@ public sealed class StartupConfigurationTests : IDisposable
     {
         var file = Write("config.yaml", "Postgres:\n  MaxPoolSize: -1\n");
 
-        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.Contains("Postgres:MaxPoolSize", output);
+        await AssertRefusedAsync(new() { ["ORCHESTRATOR_CONFIG"] = file }, "Postgres:MaxPoolSize");
     }
 
     [Fact]
@@ -31,12 +27,7 @@ public sealed class StartupConfigurationTests : IDisposable
     {
         var file = Write("config.yaml", "Postgres:\n  MaxPoolSize: 5\n bad: indented one space too little\n");
 
-        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = file });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.Contains(file, output);
-        Assert.Contains("line 3", output);
+        await AssertRefusedAsync(new() { ["ORCHESTRATOR_CONFIG"] = file }, file, "line 3");
     }
 
     [Fact]
@@ -44,54 +35,37 @@ public sealed class StartupConfigurationTests : IDisposable
     {
         var missing = Path.Combine(folder, "missing.yaml");
 
-        var (exitCode, output) = await RunToExitAsync(new() { ["ORCHESTRATOR_CONFIG"] = missing });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.Contains(missing, output);
+        await AssertRefusedAsync(new() { ["ORCHESTRATOR_CONFIG"] = missing }, missing);
     }
 
     [Fact]
     public async Task An_unknown_log_format_stops_the_server_at_start_naming_the_key()
     {
-        var (exitCode, output) = await RunToExitAsync(new() { ["Logging__Format"] = "xml" });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.Contains("Logging:Format", output);
+        await AssertRefusedAsync(new() { ["Logging__Format"] = "xml" }, "Logging:Format");
     }
 
     [Fact]
     public async Task Bad_provider_settings_stop_the_server_with_every_key_named_and_no_stack_trace()
     {
-        var (exitCode, output) = await RunToExitAsync(new()
-        {
-            ["Llm__Providers__backup__Kind"] = "bogus",
-            ["Llm__Providers__primary__Kind"] = "simulated",
-            ["Llm__Providers__primary__Breaker__BreakDuration"] = "00:00:00.010",
-        });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.Contains("cannot start, fix the configuration: ", output);
-        Assert.Contains("Llm:Providers:backup:Kind", output);
-        Assert.Contains("Llm:Providers:primary:Breaker:BreakDuration", output);
-        Assert.DoesNotContain("Unhandled exception", output);
+        await AssertRefusedAsync(
+            new()
+            {
+                ["Llm__Providers__backup__Kind"] = "bogus",
+                ["Llm__Providers__primary__Kind"] = "simulated",
+                ["Llm__Providers__primary__Breaker__BreakDuration"] = "00:00:00.010",
+            },
+            "Llm:Providers:backup:Kind",
+            "Llm:Providers:primary:Breaker:BreakDuration");
     }
 
     [Fact]
     public async Task Bad_settings_in_several_sections_are_all_told_at_once()
     {
         // Both are validated when the host starts, so they reach the process as one AggregateException.
-        var (exitCode, output) = await RunToExitAsync(new()
-        {
-            ["Auth__AdminToken"] = "too-short",
-            ["Monitors__ReplicaLag__Schedule"] = "every minute",
-        });
-
-        Assert.Equal(StartupGuard.ConfigurationErrorExitCode, exitCode);
-        Assert.Contains("Auth:AdminToken", output);
-        Assert.Contains("Monitors:ReplicaLag:Schedule", output);
-        Assert.DoesNotContain("Unhandled exception", output);
+        await AssertRefusedAsync(
+            new() { ["Auth__AdminToken"] = "too-short", ["Monitors__ReplicaLag__Schedule"] = "every minute" },
+            "Auth:AdminToken",
+            "Monitors:ReplicaLag:Schedule");
     }
 
     [Fact]
@@ -124,12 +98,19 @@ public sealed class StartupConfigurationTests : IDisposable
         return path;
     }
 
-    /// <summary>The Server with settings that must stop it before it touches the database or the task hub.</summary>
-    private static async Task<(int? ExitCode, string Output)> RunToExitAsync(Dictionary<string, string?> extra)
+    /// <summary>
+    /// Starts the Server with settings that must stop it before it touches the database or the task hub, and asserts
+    /// it stopped as misconfigured (exit code 78, no unhandled exception) with a message naming each of <paramref name="named"/>.
+    /// </summary>
+    private static async Task AssertRefusedAsync(Dictionary<string, string?> extra, params string[] named)
     {
         await using var server = new ServerProcess("Host=127.0.0.1;Port=1;Database=unused", "unused", "http://127.0.0.1:1/v1", extra);
         var exitCode = await server.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(exitCode is not null, $"the Server kept running:\n{server.Output}");
-        return (exitCode, server.Output);
+        var output = server.Output;
+
+        Assert.True(exitCode == StartupGuard.ConfigurationErrorExitCode, $"expected exit code 78, got {exitCode?.ToString() ?? "none (still running)"}:\n{output}");
+        Assert.Contains("cannot start, fix the configuration: ", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.All(named, name => Assert.Contains(name, output));
     }
 }
