@@ -67,7 +67,7 @@ public sealed class FunctionsMetadataTests
         var trigger = declared["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "timerTrigger")!;
         Assert.Equal($"%Monitors__{check}__Schedule%", trigger["schedule"]!.GetValue<string>());
 
-        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "local.settings.sample.json")))!["Values"]!;
+        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "local.settings.sample.json")))!["Values"]!;
         var schedule = sample[$"Monitors__{check}__Schedule"]?.GetValue<string>();
         Assert.NotNull(Orchestrator.Core.Monitoring.MonitorCheckOptions.ParseSchedule(schedule));
     }
@@ -127,20 +127,5 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("api", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
     }
 
-    private static string FunctionsOutput =>
-        Path.Combine(RepositoryRoot, "functions", "Orchestrator.Functions", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0");
-
-    private static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.Functions.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir!.FullName;
-        }
-    }
+    private static string FunctionsOutput => FunctionsBuild.Output;
 }
