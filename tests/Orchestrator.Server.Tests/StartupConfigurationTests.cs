@@ -1,4 +1,3 @@
-using Orchestrator.Core.Hosting;
 using Orchestrator.Server.Tests.Infrastructure;
 
 namespace Orchestrator.Server.Tests;
@@ -98,19 +97,10 @@ public sealed class StartupConfigurationTests : IDisposable
         return path;
     }
 
-    /// <summary>
-    /// Starts the Server with settings that must stop it before it touches the database or the task hub, and asserts
-    /// it stopped as misconfigured (exit code 78, no unhandled exception) with a message naming each of <paramref name="named"/>.
-    /// </summary>
+    /// <summary>The Server with settings that must stop it before it touches the database or the task hub.</summary>
     private static async Task AssertRefusedAsync(Dictionary<string, string?> extra, params string[] named)
     {
         await using var server = new ServerProcess("Host=127.0.0.1;Port=1;Database=unused", "unused", "http://127.0.0.1:1/v1", extra);
-        var exitCode = await server.StartExpectingExitAsync(TimeSpan.FromSeconds(60));
-        var output = server.Output;
-
-        Assert.True(exitCode == StartupGuard.ConfigurationErrorExitCode, $"expected exit code 78, got {exitCode?.ToString() ?? "none (still running)"}:\n{output}");
-        Assert.Contains("cannot start, fix the configuration: ", output);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.All(named, name => Assert.Contains(name, output));
+        await server.AssertRefusedAsync(named);
     }
 }

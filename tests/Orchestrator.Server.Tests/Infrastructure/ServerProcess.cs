@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Orchestrator.Core.Hosting;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
 
@@ -118,6 +119,21 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Starts the Server with settings that must stop it before it touches the database or the task hub, and asserts it
+    /// stopped as misconfigured (exit code 78, no unhandled exception) with a message naming each of <paramref name="named"/>.
+    /// </summary>
+    public async Task AssertRefusedAsync(params string[] named)
+    {
+        var exitCode = await StartExpectingExitAsync(TimeSpan.FromSeconds(60));
+        var text = Output;
+
+        Assert.True(exitCode == StartupGuard.ConfigurationErrorExitCode, $"expected exit code 78, got {exitCode?.ToString() ?? "none (still running)"}:\n{text}");
+        Assert.Contains("cannot start, fix the configuration: ", text);
+        Assert.DoesNotContain("Unhandled exception", text);
+        Assert.All(named, name => Assert.Contains(name, text));
     }
 
     private void Launch()
