@@ -145,6 +145,8 @@ public sealed class IncidentEngineTests : IAsyncLifetime
         await CheckAsync(firing: true, after: TimeSpan.FromMinutes(40));
         var other = (await NoticesAsync()).Where(n => n.Content.GetProperty("dedupKey").GetString() == "other").ToList();
         Assert.Equal([NoticeKind.Detected], other.Where(n => n.Channel == NoticeChannel.Slack).Select(n => n.Kind));
+        // P0 and P1 page; a P2 does not, unless PagerDuty's severities are configured to include it.
+        Assert.DoesNotContain(other, n => n.Channel == NoticeChannel.PagerDuty);
         Assert.Equal(4, Updates(await NoticesAsync()).Length);
     }
 
