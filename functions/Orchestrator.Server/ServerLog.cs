@@ -14,4 +14,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(5012, LogLevel.Warning, "Cannot check durable task hub {TaskHub}: {Error}")]
     public static partial void TaskHubCheckFailed(ILogger logger, string taskHub, string error);
+
+    [LoggerMessage(5020, LogLevel.Information, "Stopping: no work in flight on task hub {TaskHub}")]
+    public static partial void NothingToDrain(ILogger logger, string taskHub);
+
+    [LoggerMessage(5021, LogLevel.Warning, "Stopping: taking no new work; waiting for {Activities} step(s) and {Episodes} orchestration episode(s) in flight to finish (up to {TimeoutSeconds} s)")]
+    public static partial void Draining(ILogger logger, int activities, int episodes, double timeoutSeconds);
+
+    [LoggerMessage(5022, LogLevel.Information, "Stopping: the {Activities} step(s) in flight finished and were recorded after {ElapsedSeconds:0.0} s")]
+    public static partial void Drained(ILogger logger, int activities, double elapsedSeconds);
+
+    [LoggerMessage(5023, LogLevel.Error, "Stopping: {Activities} step(s) and {Episodes} orchestration episode(s) still running after {ElapsedSeconds:0.0} s are abandoned; another instance re-runs them after the visibility timeout (raise Durable:DrainTimeout and the termination grace period together)")]
+    public static partial void DrainTimedOut(ILogger logger, int activities, int episodes, double elapsedSeconds);
 }

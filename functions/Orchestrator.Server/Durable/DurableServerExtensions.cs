@@ -14,6 +14,8 @@ public static class DurableServerExtensions
     public static IServiceCollection AddDurableServer(this IServiceCollection services)
     {
         services.AddOptions<DurableServerOptions>().BindConfiguration(DurableServerOptions.SectionName).ValidateDataAnnotations(DurableServerOptions.SectionName).ValidateOnStart();
+        services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<DurableServerOptions>>(
+            (host, durable) => host.ShutdownTimeout = durable.Value.DrainTimeout + DurableServerOptions.ShutdownMargin);
         services.AddSingleton(DurableTaskHub.CreateService);
         services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();

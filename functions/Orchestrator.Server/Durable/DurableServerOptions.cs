@@ -49,5 +49,17 @@ public sealed class DurableServerOptions
     [Range(1, 1000)]
     public int MaxConcurrentOrchestrations { get; set; } = 32;
 
+    /// <summary>
+    /// How long a stopping Server (SIGTERM, Ctrl-C, a rolling update) lets the steps in flight finish before it exits;
+    /// it takes no new work meanwhile. The default covers one LLM call at the default <c>Llm:Timeout</c>; the host's
+    /// shutdown timeout is this plus <see cref="ShutdownMargin"/>, and a container's termination grace period must be
+    /// at least that (<c>terminationGracePeriodSeconds</c>, compose's <c>stop_grace_period</c>).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>What the rest of a stop needs after the drain: stopping the worker, the timers and the HTTP server.</summary>
+    public static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(10);
+
     public string EffectiveWorkerId => string.IsNullOrWhiteSpace(WorkerId) ? Environment.MachineName : WorkerId;
 }

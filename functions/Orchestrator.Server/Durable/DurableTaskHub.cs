@@ -25,6 +25,7 @@ public sealed class DurableTaskHub(
     private readonly CancellationTokenSource stopping = new();
     private TaskHubWorker? worker;
     private AzureStorageOrchestrationService? workerService;
+    private DrainingOrchestrationService? draining;
     private Task? watchdog;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -59,7 +60,8 @@ public sealed class DurableTaskHub(
         }
 
         workerService = hub;
-        worker = new TaskHubWorker(hub, orchestrations, activities, loggerFactory)
+        draining = new DrainingOrchestrationService(hub);
+        worker = new TaskHubWorker(draining, orchestrations, activities, loggerFactory)
         {
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
@@ -99,6 +101,11 @@ public sealed class DurableTaskHub(
         }
     }
 
+    /// <summary>
+    /// A graceful stop (SIGTERM, Ctrl-C, a rolling update): no new work is taken, the steps in flight run to the end
+    /// and are recorded, for up to <see cref="DurableServerOptions.DrainTimeout"/>; then the worker stops. A step
+    /// still running then is given back and re-run elsewhere after the visibility timeout, as after a crash.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await stopping.CancelAsync();
@@ -107,7 +114,36 @@ public sealed class DurableTaskHub(
             await watchdog;
         }
 
+        await DrainAsync(cancellationToken);
         await StopWorkerAsync();
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        if (draining is not { } service || worker is null)
+        {
+            return;
+        }
+
+        service.BeginDrain();
+        var (activitiesAtStart, episodesAtStart) = (service.ActivitiesInFlight, service.OrchestrationsInFlight);
+        if (activitiesAtStart + episodesAtStart == 0)
+        {
+            ServerLog.NothingToDrain(logger, options.Value.TaskHubName);
+            return;
+        }
+
+        var timeout = options.Value.DrainTimeout;
+        ServerLog.Draining(logger, activitiesAtStart, episodesAtStart, timeout.TotalSeconds);
+        var started = TimeProvider.System.GetTimestamp();
+        if (await service.WaitForIdleAsync(timeout, cancellationToken))
+        {
+            ServerLog.Drained(logger, activitiesAtStart, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        }
+        else
+        {
+            ServerLog.DrainTimedOut(logger, service.ActivitiesInFlight, service.OrchestrationsInFlight, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        }
     }
 
     private async Task StopWorkerAsync()
@@ -117,6 +153,7 @@ public sealed class DurableTaskHub(
             // A worker whose storage vanished may never finish stopping; it is abandoned after a while.
             await Task.WhenAny(worker.StopAsync(isForced: true), Task.Delay(TimeSpan.FromSeconds(15)));
             worker = null;
+            draining = null;
             if (workerService is not null && !ReferenceEquals(workerService, service))
             {
                 workerService.Dispose();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Orchestrator.Core.Hosting;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
@@ -109,16 +110,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task<int?> StartExpectingExitAsync(TimeSpan timeout)
     {
         Launch();
-        using var wait = new CancellationTokenSource(timeout);
-        try
-        {
-            await process!.WaitForExitAsync(wait.Token);
-            return process.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
+        return await WaitForExitAsync(timeout);
     }
 
     /// <summary>
@@ -170,6 +162,37 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
+
+    /// <summary>SIGTERM, what <c>docker stop</c> and Kubernetes send: the Server's graceful stop begins.</summary>
+    public void Terminate()
+    {
+        if (process is { HasExited: false } && SendSignal(process.Id, SignalTerminate) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public bool HasExited => process?.HasExited ?? true;
+
+    /// <summary>The exit code, or null if the Server is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process!.WaitForExitAsync(wait.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private const int SignalTerminate = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>SIGKILL: no shutdown hooks, no draining — a crash.</summary>
     public async Task KillAsync()

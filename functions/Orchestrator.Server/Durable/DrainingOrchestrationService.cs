@@ -1,0 +1,196 @@
+using DurableTask.Core;
+
+namespace Orchestrator.Server.Durable;
+
+/// <summary>
+/// The task hub's orchestration service as the worker sees it, with a graceful stop: once <see cref="BeginDrain"/>
+/// is called the worker is handed no new work item (one that arrives from a fetch already under way is given back
+/// to the queue at once, for another instance), while the work items it already holds run to the end and are
+/// recorded through the real service. <see cref="WaitForIdleAsync"/> tells when the last one has been completed or
+/// given back. DurableTask.Core's own graceful stop waits only eight seconds, far less than one LLM call.
+/// </summary>
+public sealed class DrainingOrchestrationService(IOrchestrationService inner) : IOrchestrationService
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan DrainingFetchDelay = TimeSpan.FromMilliseconds(500);
+    private int activities;
+    private int orchestrations;
+    private volatile bool draining;
+
+    public bool IsDraining => draining;
+
+    /// <summary>Activities (steps) this instance is running now.</summary>
+    public int ActivitiesInFlight => Volatile.Read(ref activities);
+
+    /// <summary>Orchestration episodes this instance is running now.</summary>
+    public int OrchestrationsInFlight => Volatile.Read(ref orchestrations);
+
+    /// <summary>Stop handing out work; what is in flight goes on.</summary>
+    public void BeginDrain() => draining = true;
+
+    /// <summary>True once nothing is in flight; false if <paramref name="timeout"/> or <paramref name="cancellationToken"/> ends the wait first.</summary>
+    public async Task<bool> WaitForIdleAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            while (ActivitiesInFlight + OrchestrationsInFlight > 0)
+            {
+                await Task.Delay(IdlePoll, limit.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return ActivitiesInFlight + OrchestrationsInFlight == 0;
+        }
+    }
+
+    public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        if (draining)
+        {
+            return await NothingAsync<TaskActivityWorkItem>(receiveTimeout, cancellationToken);
+        }
+
+        var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        if (workItem is null)
+        {
+            return null!;
+        }
+
+        if (draining)
+        {
+            await inner.AbandonTaskActivityWorkItemAsync(workItem);
+            return null!;
+        }
+
+        Interlocked.Increment(ref activities);
+        return workItem;
+    }
+
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        try
+        {
+            await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref activities);
+        }
+    }
+
+    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
+    {
+        try
+        {
+            await inner.AbandonTaskActivityWorkItemAsync(workItem);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref activities);
+        }
+    }
+
+    public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        if (draining)
+        {
+            return await NothingAsync<TaskOrchestrationWorkItem>(receiveTimeout, cancellationToken);
+        }
+
+        var workItem = await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+        if (workItem is null)
+        {
+            return null!;
+        }
+
+        if (draining)
+        {
+            await inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+            await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+            return null!;
+        }
+
+        Interlocked.Increment(ref orchestrations);
+        return workItem;
+    }
+
+    /// <summary>The dispatcher releases every orchestration work item it processed, completed or abandoned, exactly once.</summary>
+    public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    {
+        try
+        {
+            await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref orchestrations);
+        }
+    }
+
+    private static async Task<T> NothingAsync<T>(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            await Task.Delay(receiveTimeout < DrainingFetchDelay ? receiveTimeout : DrainingFetchDelay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null!;
+    }
+
+    public Task CompleteTaskOrchestrationWorkItemAsync(
+        TaskOrchestrationWorkItem workItem,
+        OrchestrationRuntimeState newOrchestrationRuntimeState,
+        IList<TaskMessage> outboundMessages,
+        IList<TaskMessage> orchestratorMessages,
+        IList<TaskMessage> timerMessages,
+        TaskMessage continuedAsNewMessage,
+        OrchestrationState orchestrationState) =>
+        inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+
+    public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
+
+    public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
+
+    public Task StartAsync() => inner.StartAsync();
+
+    public Task StopAsync() => inner.StopAsync();
+
+    public Task StopAsync(bool isForced) => inner.StopAsync(isForced);
+
+    public Task CreateAsync() => inner.CreateAsync();
+
+    public Task CreateAsync(bool recreateInstanceStore) => inner.CreateAsync(recreateInstanceStore);
+
+    public Task CreateIfNotExistsAsync() => inner.CreateIfNotExistsAsync();
+
+    public Task DeleteAsync() => inner.DeleteAsync();
+
+    public Task DeleteAsync(bool deleteInstanceStore) => inner.DeleteAsync(deleteInstanceStore);
+
+    public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) => inner.IsMaxMessageCountExceeded(currentMessageCount, runtimeState);
+
+    public int GetDelayInSecondsAfterOnProcessException(Exception exception) => inner.GetDelayInSecondsAfterOnProcessException(exception);
+
+    public int GetDelayInSecondsAfterOnFetchException(Exception exception) => inner.GetDelayInSecondsAfterOnFetchException(exception);
+
+    public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
+
+    public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
+
+    public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
+
+    public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
+
+    public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
+}
