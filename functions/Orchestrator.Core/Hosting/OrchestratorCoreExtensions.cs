@@ -163,6 +163,7 @@ public static class OrchestratorCoreExtensions
         // The name is the pool name in Npgsql's metrics, which feed the db_pool_* series.
         return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = NpgsqlPoolMetrics.DataSourceName }
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+            .UsePostgresAuthentication(options)
             .Build();
     }
 

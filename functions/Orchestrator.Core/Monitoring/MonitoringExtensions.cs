@@ -70,6 +70,7 @@ public static class MonitoringExtensions
         builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "llm-orchestrator-monitor" : builder.ApplicationName + "-monitor";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = DataSourceKey }
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+            .UsePostgresAuthentication(postgres)
             .Build();
     }
 

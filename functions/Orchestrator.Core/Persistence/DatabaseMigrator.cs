@@ -1,4 +1,5 @@
 using DbUp;
+using DbUp.Postgresql;
 using DbUp.Engine.Output;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ namespace Orchestrator.Core.Persistence;
 public sealed class DatabaseMigrator(
     NpgsqlDataSource dataSource,
     IOptions<PostgresOptions> options,
-    ILogger<DatabaseMigrator> logger) : IHostedService
+    ILogger<DatabaseMigrator> logger,
+    Azure.Core.TokenCredential? credential = null) : IHostedService
 {
     // Arbitrary but fixed: every instance of the product takes the same lock before migrating.
     private const long MigrationLockKey = 0x4C4C4D4F52434831;
@@ -35,7 +37,7 @@ public sealed class DatabaseMigrator(
         try
         {
             var upgrader = DeployChanges.To
-                .PostgresqlDatabase(options.Value.ConnectionString)
+                .PostgresqlDatabase(new PostgresqlConnectionManager(dataSource))
                 .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.EndsWith(".sql", StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .LogTo(new DbUpLog(logger))
@@ -69,8 +71,9 @@ public sealed class DatabaseMigrator(
         builder.Pooling = false;
         try
         {
-            await using var connection = new NpgsqlConnection(builder.ConnectionString);
-            await connection.OpenAsync(cancellationToken);
+            // The same sign-in as the data source (a password, or an Entra token), on a connection of its own.
+            await using var maintenance = new NpgsqlDataSourceBuilder(builder.ConnectionString).UsePostgresAuthentication(options.Value, credential).Build();
+            await using var connection = await maintenance.OpenConnectionAsync(cancellationToken);
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
             exists.Parameters.AddWithValue("name", database);
             if (await exists.ExecuteScalarAsync(cancellationToken) is null)

@@ -31,6 +31,15 @@ public sealed class PostgresOptions : IValidatableObject
     [Range(1, 3600)]
     public int CommandTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Sign in with a Microsoft Entra token of the managed identity instead of a password (Azure Database for
+    /// PostgreSQL with Entra authentication); the connection strings then carry no password.
+    /// </summary>
+    public bool UseManagedIdentity { get; set; }
+
+    /// <summary>The client id of the user-assigned managed identity to sign in as; empty for the system-assigned one.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
     /// <summary>Apply schema migrations at start (under an advisory lock, so many instances may start at once).</summary>
     public bool MigrateOnStart { get; set; } = true;
 
@@ -42,8 +51,16 @@ public sealed class PostgresOptions : IValidatableObject
             {
                 yield return new ValidationResult(problem, [name]);
             }
+            else if (UseManagedIdentity && HasPassword(value))
+            {
+                yield return new ValidationResult(
+                    $"carries a password, but Postgres:UseManagedIdentity is true (the password is an Entra token then); remove Password= from it", [name]);
+            }
         }
     }
+
+    private static bool HasPassword(string? connectionString) =>
+        !string.IsNullOrWhiteSpace(connectionString) && !string.IsNullOrEmpty(new NpgsqlConnectionStringBuilder(connectionString).Password);
 
     private static string? Problem(string? connectionString)
     {

@@ -20,7 +20,7 @@ public sealed class ReplicaDataSource : IAsyncDisposable
             builder.ApplicationName = "llm-orchestrator-health";
         }
 
-        DataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "replica" }.Build();
+        DataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "replica" }.UsePostgresAuthentication(options.Value).Build();
     }
 
     public NpgsqlDataSource? DataSource { get; }
