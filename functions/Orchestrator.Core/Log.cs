@@ -87,6 +87,9 @@ internal static partial class Log
     [LoggerMessage(4008, LogLevel.Critical, "AUTHENTICATION IS SWITCHED OFF (Auth__Disabled=true): every loopback caller is an administrator. For local development only.")]
     public static partial void AuthDisabled(ILogger logger);
 
+    [LoggerMessage(4009, LogLevel.Warning, "The Key Vault reference in setting {Key} did not resolve (no such secret, or no access to it), so the setting is treated as unset")]
+    public static partial void UnresolvedSecretReference(ILogger logger, string key);
+
     [LoggerMessage(5001, LogLevel.Warning, "PostgreSQL is unavailable while {What} (attempt {Attempt}: {Error}); retrying with back-off for up to {Window}")]
     public static partial void DatabaseUnavailable(ILogger logger, string what, int attempt, string error, TimeSpan window);
 

@@ -143,6 +143,36 @@ public sealed class AuthTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task An_unresolved_Key_Vault_reference_is_never_accepted_as_a_token()
+    {
+        const string reference = "@Microsoft.KeyVault(VaultName=kv-orchestrator;SecretName=admin-token)";
+        await using var server = new ServerProcess(fixture.Database, fixture.TaskHub + "k", fixture.Llm.BaseUrl, new Dictionary<string, string?>
+        {
+            ["Auth__AdminToken"] = reference,
+        });
+        await server.StartAsync();
+        using var api = new OrchestratorApi(server.BaseAddress, reference);
+
+        var (status, _, _) = await api.GetAsync("/admin/maintenance");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("The Key Vault reference in setting Auth:AdminToken did not resolve", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_only_unresolved_Key_Vault_references_for_tokens_the_server_refuses_to_start()
+    {
+        await using var server = new ServerProcess(fixture.Database, fixture.TaskHub + "r", fixture.Llm.BaseUrl, new Dictionary<string, string?>
+        {
+            ["Auth__AdminToken"] = "@Microsoft.KeyVault(VaultName=kv-orchestrator;SecretName=admin-token)",
+            ["Auth__ApiKeys__" + TestEnvironment.ApiKeyName] = "@Microsoft.KeyVault(VaultName=kv-orchestrator;SecretName=api-key-default)",
+            ["ADMIN_TOKEN"] = null,
+        });
+
+        await server.AssertRefusedAsync("Auth__AdminToken");
+    }
+
+    [Fact]
     public async Task The_runbook_admin_token_variable_is_the_admin_token()
     {
         await using var server = new ServerProcess(fixture.Database, fixture.TaskHub + "y", fixture.Llm.BaseUrl, new Dictionary<string, string?>

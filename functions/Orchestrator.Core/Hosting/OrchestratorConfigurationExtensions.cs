@@ -15,7 +15,8 @@ public static class OrchestratorConfigurationExtensions
 
     /// <summary>
     /// defaults &lt; appsettings*.json &lt; the YAML file &lt; environment variables &lt; command line. A file that is not
-    /// valid YAML stops the process with a message naming the file and the line.
+    /// valid YAML stops the process with a message naming the file and the line. Last, a Key Vault reference that Azure
+    /// could not resolve reads as unset (<see cref="UnresolvedSecretReferences"/>).
     /// </summary>
     public static IConfigurationBuilder AddOrchestratorConfiguration(this IConfigurationBuilder builder)
     {
@@ -30,6 +31,7 @@ public static class OrchestratorConfigurationExtensions
         };
         source.ResolveFileProvider();
         builder.Sources.Insert(AboveFileSources(builder.Sources), source);
+        builder.Add(new UnresolvedSecretReferences());
         return builder;
     }
 

@@ -169,10 +169,15 @@ public static class OrchestratorCoreExtensions
 
     /// <summary>Says at start which LLM provider is in use — loudly when it is the simulated one.</summary>
     private sealed class StartupReport(
-        IOptions<LlmOptions> llm, DefinitionRegistry registry, LlmGateway gateway, IOptions<AuthOptions> auth, ILogger<StartupReport> logger) : IHostedService
+        IOptions<LlmOptions> llm, DefinitionRegistry registry, LlmGateway gateway, IOptions<AuthOptions> auth, IConfiguration configuration, ILogger<StartupReport> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            foreach (var key in UnresolvedSecretReferences.In(configuration))
+            {
+                Log.UnresolvedSecretReference(logger, key);
+            }
+
             // Resolving the registry loads and validates every definition now, not at the first request; building the
             // gateway registers its breakers, so /metrics shows them before the first call.
             _ = registry.Names;

@@ -51,6 +51,43 @@ public sealed class OrchestratorConfigurationExtensionsTests : IDisposable
         Assert.Contains("line 4", error.Message);
     }
 
+    [Fact]
+    public void An_unresolved_Key_Vault_reference_reads_as_unset_and_is_listed_also_after_a_reload()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:AdminToken"] = "@Microsoft.KeyVault(VaultName=kv;SecretName=admin-token)",
+            ["Notices:Slack:WebhookUrl"] = " @microsoft.keyvault(SecretUri=https://kv.vault.azure.net/secrets/slack-webhook-url/)",
+            ["Llm:Model"] = "gpt-4o-mini",
+        });
+
+        configuration.AddOrchestratorConfiguration();
+
+        Assert.Equal(string.Empty, configuration["Auth:AdminToken"]);
+        Assert.Equal(string.Empty, configuration["Notices:Slack:WebhookUrl"]);
+        Assert.Equal("gpt-4o-mini", configuration["Llm:Model"]);
+        Assert.Equal(["Auth:AdminToken", "Notices:Slack:WebhookUrl"], UnresolvedSecretReferences.In(configuration));
+
+        // A source inserted below reloads every provider; the merged view then includes this one's own blanks.
+        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = [new("Api:MaxRequestBytes", "1024")] });
+
+        Assert.Equal(string.Empty, configuration["Auth:AdminToken"]);
+        Assert.Equal(["Auth:AdminToken", "Notices:Slack:WebhookUrl"], UnresolvedSecretReferences.In(configuration));
+    }
+
+    [Fact]
+    public void A_resolved_secret_is_left_alone()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Auth:AdminToken"] = "resolved-secret-value-0123456789" });
+
+        configuration.AddOrchestratorConfiguration();
+
+        Assert.Equal("resolved-secret-value-0123456789", configuration["Auth:AdminToken"]);
+        Assert.Empty(UnresolvedSecretReferences.In(configuration));
+    }
+
     private string Write(string name, string text)
     {
         var path = Path.Combine(folder, name);
