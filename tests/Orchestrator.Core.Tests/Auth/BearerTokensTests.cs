@@ -59,6 +59,17 @@ public sealed class BearerTokensTests
     }
 
     [Fact]
+    public void An_empty_api_key_is_an_unset_one_it_opens_nothing_and_does_not_count_as_a_token()
+    {
+        var options = new AuthOptions { ApiKeys = { ["default"] = "" } };
+
+        var problem = Assert.Single(options.Problems());
+        Assert.Contains("no token is configured", problem, StringComparison.Ordinal);
+        Assert.Empty(new AuthOptions { AdminToken = "admin-0123456789abcdef", ApiKeys = { ["default"] = "" } }.Problems());
+        Assert.Null(Tokens(new AuthOptions { AdminToken = "admin-0123456789abcdef", ApiKeys = { ["default"] = "" } }).Authenticate(""));
+    }
+
+    [Fact]
     public void Short_tokens_bad_key_names_and_an_api_key_equal_to_the_admin_token_are_each_named()
     {
         var problems = new AuthOptions
