@@ -4,8 +4,11 @@
 #      ORCH_TEST_SKIP_INFRA=1 when the ORCH_TEST_* variables point at infrastructure managed elsewhere.
 #   2. promtool (Debian package prometheus) when missing, for the /metrics exposition test; then
 #      promtool check rules / test rules on ops/prometheus/alerts.yml (a broken rule fails the run).
-#   3. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
-#   4. Prints "N passed, N failed[, N skipped]" summed over all test projects.
+#   3. infra/bicep-build.sh (the Bicep compiles and lints with no error or warning) and
+#      infra/hooks/test-postprovision.sh (the azd hook creates the first secrets once, never rotates them); a failure
+#      fails the run.
+#   4. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
+#   5. Prints "N passed, N failed[, N skipped]" summed over all test projects.
 # Exit status is non-zero when dotnet test fails or when no test ran at all.
 # Extra arguments go to dotnet test, e.g.: scripts/test.sh --filter "FullyQualifiedName~Persistence"
 set -euo pipefail
@@ -43,6 +46,11 @@ rules_rc=0
 promtool check rules "$REPO_ROOT/ops/prometheus/alerts.yml" || rules_rc=$?
 promtool test rules "$REPO_ROOT/ops/prometheus/alerts.test.yml" || rules_rc=$?
 
+# The Azure infrastructure: main.bicep compiles and lints clean, and the postprovision hook behaves.
+infra_rc=0
+bash "$REPO_ROOT/infra/bicep-build.sh" </dev/null || infra_rc=$?
+bash "$REPO_ROOT/infra/hooks/test-postprovision.sh" </dev/null || infra_rc=$?
+
 RESULTS_DIR="$INFRA_DIR/test-results"
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
@@ -75,6 +83,10 @@ echo "$summary"
 if ((rules_rc != 0)); then
   log "the Prometheus rules in ops/prometheus failed promtool check/test rules (see above)"
   exit "$rules_rc"
+fi
+if ((infra_rc != 0)); then
+  log "the Azure infrastructure checks failed: infra/bicep-build.sh or infra/hooks/test-postprovision.sh (see above)"
+  exit "$infra_rc"
 fi
 if ((rc != 0)); then
   log "dotnet test failed (exit code $rc); TRX results in $RESULTS_DIR ($files file(s))"

@@ -1,11 +1,11 @@
-// The identity the function app uses for storage (host, Durable task hub, deployment package) and for
-// anything else that accepts Entra ID tokens. User-assigned so that role assignments can be made before the
-// app exists and survive the app being recreated.
+// The identity the function app uses for storage (host, Durable task hub, deployment package), Key Vault references,
+// PostgreSQL (an Entra administrator) and Application Insights: everything that accepts Entra ID tokens.
+// User-assigned so that role assignments can be made before the app exists and survive the app being recreated.
 
 @description('Name of the user-assigned managed identity.')
 param name string
 
-param location string = resourceGroup().location
+param location string
 param tags {*: string} = {}
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {

@@ -1,9 +1,13 @@
-// Log Analytics workspace and a workspace-based Application Insights component for the function app.
+// Log Analytics workspace and a workspace-based Application Insights component for the function app, and the role
+// that lets the app's identity send telemetry with Entra ID (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
 
 param logAnalyticsName string
 param applicationInsightsName string
-param location string = resourceGroup().location
+param location string
 param tags {*: string} = {}
+
+@description('Object id of the identity that publishes telemetry (Monitoring Metrics Publisher on the component).')
+param publisherPrincipalId string
 
 @description('Days to keep logs in the workspace.')
 @minValue(30)
@@ -30,10 +34,23 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: logAnalytics.id
-    // Local (instrumentation-key) ingestion stays on: the worker's OpenTelemetry / Application Insights
-    // exporters then need only APPLICATIONINSIGHTS_CONNECTION_STRING. Turning it off also requires
-    // APPLICATIONINSIGHTS_AUTHENTICATION_STRING and the Monitoring Metrics Publisher role for the identity.
+    // Local (instrumentation-key) ingestion stays on because the worker's Azure Monitor exporter
+    // (Orchestrator.Functions/FunctionsTelemetryExtensions.cs) is given only the connection string, no credential.
+    // The Functions host already sends with the identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING and the role
+    // below); once the worker's exporter gets a ManagedIdentityCredential too, this can be true.
     DisableLocalAuth: false
+  }
+}
+
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+resource publisherAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, publisherPrincipalId, monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: publisherPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
   }
 }
 

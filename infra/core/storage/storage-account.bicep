@@ -7,8 +7,19 @@
 @maxLength(24)
 param name string
 
-param location string = resourceGroup().location
+param location string
 param tags {*: string} = {}
+
+@description('Redundancy. Standard_LRS by default; the multi-region design (docs/disaster-recovery.md) uses Standard_RAGZRS, whose secondary can be made writable by an account failover.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+])
+param skuName string = 'Standard_LRS'
 
 @description('Blob containers to create, e.g. the Flex Consumption deployment container.')
 param containerNames string[] = []
@@ -19,7 +30,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: skuName
   }
   properties: {
     accessTier: 'Hot'
