@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Tests.Hosting;
+
+namespace Orchestrator.Functions.Tests;
+
+/// <summary>
+/// The Functions app's configuration as code binds it, as <c>local.settings.sample.json</c> gives it to Core Tools,
+/// and as <c>infra/</c> gives it to the app on Azure: the same keys in all three, and no secret written out in either
+/// file. The Azure side is read from the template <c>infra/bicep-build.sh</c> compiles.
+/// </summary>
+public sealed partial class DeploymentSettingsTests(CompiledTemplate template) : IClassFixture<CompiledTemplate>
+{
+    /// <summary>Settings the platform or the Functions host reads, not the product's options classes.</summary>
+    private static readonly string[] PlatformKeys =
+    [
+        "AzureWebJobsStorage", "AzureWebJobsStorage__*", "FUNCTIONS_WORKER_RUNTIME", "AZURE_FUNCTIONS_ENVIRONMENT",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "TaskHubName",
+    ];
+
+    /// <summary>
+    /// Collections whose member names each install chooses: neither file can list "the" keys, so only the ones named
+    /// here must show an example member; the others (more providers, per-model prices, per-channel severities) are
+    /// documented in docs/ and may appear.
+    /// </summary>
+    private static readonly string[] CollectionsWithAnExample = ["Auth:ApiKeys:*"];
+
+    private static readonly Lazy<IReadOnlySet<string>> Bound = new(() => BoundConfigurationKeys.Collect((services, configuration) =>
+    {
+        services.AddOrchestratorCore(configuration);
+        services.AddFunctionsTelemetry(configuration);
+    }));
+
+    /// <summary>The options classes' scalar keys plus the <c>%Setting%</c> expressions of the function triggers.</summary>
+    private static IEnumerable<string> RequiredKeys() =>
+        Bound.Value.Where(key => !key.Contains(BoundConfigurationKeys.Wildcard, StringComparison.Ordinal))
+            .Concat(BindingExpressionSettings().Select(BoundConfigurationKeys.FromEnvironmentName))
+            .Concat(CollectionsWithAnExample)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal);
+
+    private static Dictionary<string, string> SampleSettings() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "local.settings.sample.json")))!["Values"]!.AsObject()
+            .ToDictionary(pair => pair.Key, pair => pair.Value!.GetValue<string>(), StringComparer.OrdinalIgnoreCase);
+
+    [Fact]
+    public void Every_key_the_Functions_app_binds_is_in_the_sample_settings()
+    {
+        var sample = SampleSettings().Keys.Select(BoundConfigurationKeys.FromEnvironmentName).ToList();
+
+        var missing = RequiredKeys().Where(key => !sample.Any(name => BoundConfigurationKeys.Matches(key, name))).ToList();
+
+        Assert.True(missing.Count == 0, "local.settings.sample.json lacks: " + string.Join(", ", missing.Select(BoundConfigurationKeys.ToEnvironmentName)));
+    }
+
+    [Fact]
+    public void Every_key_the_Functions_app_binds_is_in_the_Bicep_app_settings()
+    {
+        var azure = template.AppSettings.Keys.Select(BoundConfigurationKeys.FromEnvironmentName).ToList();
+
+        var missing = RequiredKeys().Where(key => !azure.Any(name => BoundConfigurationKeys.Matches(key, name))).ToList();
+
+        Assert.True(missing.Count == 0, "the Bicep app settings lack: " + string.Join(", ", missing.Select(BoundConfigurationKeys.ToEnvironmentName)));
+    }
+
+    [Fact]
+    public void Neither_file_sets_a_key_the_code_does_not_read()
+    {
+        var known = Bound.Value.Concat(BindingExpressionSettings().Select(BoundConfigurationKeys.FromEnvironmentName))
+            .Concat(PlatformKeys.Select(BoundConfigurationKeys.FromEnvironmentName)).ToList();
+
+        var unknown = SampleSettings().Keys.Select(key => ("local.settings.sample.json", key))
+            .Concat(template.AppSettings.Keys.Select(key => ("the Bicep app settings", key)))
+            .Where(entry => !known.Any(pattern => BoundConfigurationKeys.Matches(pattern, BoundConfigurationKeys.FromEnvironmentName(entry.key))))
+            .ToList();
+
+        Assert.True(unknown.Count == 0, "set but read by nothing (a typo, or a setting the code no longer has): " + string.Join(", ", unknown.Select(u => $"{u.key} in {u.Item1}")));
+    }
+
+    [Fact]
+    public void The_sample_settings_hold_no_secret()
+    {
+        var problems = SampleSettings()
+            .Where(pair => IsSecret(pair.Key) ? pair.Value.Length > 0 : IsConnectionString(pair.Key) && HasRemotePassword(pair.Value))
+            .Select(pair => pair.Key)
+            .ToList();
+
+        Assert.True(problems.Count == 0, "local.settings.sample.json writes out a secret (leave it empty; a password only for the local database on loopback): " + string.Join(", ", problems));
+    }
+
+    [Fact]
+    public void Every_secret_on_Azure_comes_from_Key_Vault_and_no_connection_string_carries_a_password()
+    {
+        var secrets = template.AppSettings.Where(pair => IsSecret(pair.Key)).ToList();
+        Assert.NotEmpty(secrets);
+        var literal = secrets.Where(pair => !pair.Value.Contains(UnresolvedSecretReferences.ReferencePrefix, StringComparison.Ordinal)).Select(pair => pair.Key).ToList();
+        Assert.True(literal.Count == 0, "secrets set without a Key Vault reference: " + string.Join(", ", literal));
+
+        var passwords = template.AppSettings.Where(pair => IsConnectionString(pair.Key) && pair.Value.Contains("Password=", StringComparison.OrdinalIgnoreCase)).Select(pair => pair.Key).ToList();
+        Assert.True(passwords.Count == 0, "connection strings with a password on Azure (the app signs in with its managed identity): " + string.Join(", ", passwords));
+        Assert.Equal("true", template.AppSettings["Postgres__UseManagedIdentity"]);
+    }
+
+    [Fact]
+    public void The_task_hub_name_comes_from_a_setting_both_files_give()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "host.json")))!;
+
+        Assert.Equal("%TaskHubName%", host["extensions"]!["durableTask"]!["hubName"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(SampleSettings().GetValueOrDefault("TaskHubName")));
+        Assert.True(template.AppSettings.ContainsKey("TaskHubName"));
+        Assert.Equal("api", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+        Assert.Equal("OpenTelemetry", host["telemetryMode"]?.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Every instance may hold <c>Postgres__MaxPoolSize</c> + <c>Monitors__MaxPoolSize</c> connections to the primary
+    /// (and 2 to the replica); Flex Consumption may run <c>maximumInstanceCount</c> instances. With the template's
+    /// defaults that must fit in the server's <c>max_connections</c> less what Azure reserves.
+    /// </summary>
+    [Fact]
+    public void The_default_scale_out_fits_the_database_connection_limit()
+    {
+        var parameters = template.Root["parameters"]!;
+        var variables = template.Root["variables"]!;
+        var instances = parameters["maximumInstanceCount"]!["defaultValue"]!.GetValue<int>();
+        var pool = parameters["postgresMaxPoolSize"]!["defaultValue"]!.GetValue<int>();
+        var sku = parameters["postgresSkuName"]!["defaultValue"]!.GetValue<string>();
+        var monitorsPool = int.Parse(template.AppSettings["Monitors__MaxPoolSize"], System.Globalization.CultureInfo.InvariantCulture);
+        var reserved = variables["postgresReservedConnections"]!.GetValue<int>();
+        var replicaPool = variables["postgresReplicaPoolSize"]!.GetValue<int>();
+        var limits = variables["postgresMaxConnectionsBySku"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<int>());
+
+        // The numbers are the ones the app gets: the pool setting and the site's scale-out limit come from these parameters.
+        Assert.Contains("postgresMaxPoolSize", template.AppSettings["Postgres__MaxPoolSize"], StringComparison.Ordinal);
+        Assert.Equal(variables["monitorsMaxPoolSize"]!.GetValue<int>(), monitorsPool);
+        var site = CompiledTemplate.Resources(template.Root).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
+        Assert.Equal("[parameters('maximumInstanceCount')]", site["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!["maximumInstanceCount"]!.GetValue<string>());
+        var module = CompiledTemplate.Resources(template.Root).Single(r => r["properties"]?["template"] is { } t && CompiledTemplate.Resources(t).Contains(site));
+        Assert.Equal("[parameters('maximumInstanceCount')]", module["properties"]!["parameters"]!["maximumInstanceCount"]!["value"]!.GetValue<string>());
+
+        // Every size that may be chosen has its limit in the table.
+        Assert.All(parameters["postgresSkuName"]!["allowedValues"]!.AsArray().Select(v => v!.GetValue<string>()), allowed => Assert.True(limits.ContainsKey(allowed), $"no max_connections for {allowed}"));
+
+        var primary = instances * (pool + monitorsPool) + reserved;
+        Assert.True(primary <= limits[sku], $"{instances} instances x ({pool} + {monitorsPool}) + {reserved} reserved = {primary} connections; {sku} allows {limits[sku]}");
+        var replica = instances * replicaPool + reserved;
+        Assert.True(replica <= limits.Values.Min(), $"{instances} instances x {replicaPool} + {reserved} = {replica} replica connections; the smallest size allows {limits.Values.Min()}");
+    }
+
+    [Fact]
+    public void The_parameters_file_passes_only_azds_own_variables_to_parameters_main_bicep_declares()
+    {
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "infra", "main.parameters.json")))!["parameters"]!.AsObject();
+
+        Assert.Equal(
+            new Dictionary<string, string> { ["environmentName"] = "${AZURE_ENV_NAME}", ["location"] = "${AZURE_LOCATION}", ["principalId"] = "${AZURE_PRINCIPAL_ID}" },
+            file.ToDictionary(p => p.Key, p => p.Value!["value"]!.GetValue<string>()));
+        Assert.All(file.Select(p => p.Key), name => Assert.NotNull(template.Root["parameters"]![name]));
+        Assert.Equal("subscription", template.Root["$schema"]!.GetValue<string>().Contains("subscriptionDeploymentTemplate", StringComparison.Ordinal) ? "subscription" : "other");
+    }
+
+    [Fact]
+    public void Azd_deploys_the_Functions_project_as_the_service_the_template_tags()
+    {
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "azure.yaml"))));
+        var api = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode)["services"])["api"];
+
+        Assert.Equal("function", api["host"].ToString());
+        Assert.Equal("dotnet", api["language"].ToString());
+        Assert.True(File.Exists(Path.Combine(FunctionsBuild.RepositoryRoot, api["project"].ToString(), "Orchestrator.Functions.csproj")));
+        // The Flex Consumption site azd finds by its tag, running .NET 10 isolated.
+        var site = CompiledTemplate.Resources(template.Root).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
+        var module = CompiledTemplate.Resources(template.Root).Single(r => r["properties"]?["template"] is { } t && CompiledTemplate.Resources(t).Contains(site));
+        Assert.Contains("createObject('azd-service-name', parameters('serviceName'))", site["tags"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("api", module["properties"]!["parameters"]!["serviceName"]!["value"]!.GetValue<string>());
+        Assert.Equal("dotnet-isolated", site["properties"]!["functionAppConfig"]!["runtime"]!["name"]!.GetValue<string>());
+        var version = module["properties"]!["parameters"]!["runtimeVersion"]?["value"]?.GetValue<string>()
+            ?? module["properties"]!["template"]!["parameters"]!["runtimeVersion"]!["defaultValue"]!.GetValue<string>();
+        Assert.Equal("10.0", version);
+    }
+
+    /// <summary><c>%Monitors__ReplicaLag__Schedule%</c> and the like, read by the Functions host from the app settings.</summary>
+    private static IEnumerable<string> BindingExpressionSettings()
+    {
+        var metadata = File.ReadAllText(Path.Combine(FunctionsBuild.Output, "functions.metadata"));
+        return BindingExpression().Matches(metadata).Select(m => m.Groups[1].Value).Distinct();
+    }
+
+    private static bool IsSecret(string key) =>
+        key.EndsWith("ApiKey", StringComparison.OrdinalIgnoreCase) || key.EndsWith("AdminToken", StringComparison.OrdinalIgnoreCase) ||
+        key.EndsWith("Secret", StringComparison.OrdinalIgnoreCase) || key.EndsWith("RoutingKey", StringComparison.OrdinalIgnoreCase) ||
+        key.EndsWith("WebhookUrl", StringComparison.OrdinalIgnoreCase) || key.Equals("Notices__Webhook__Url", StringComparison.OrdinalIgnoreCase) ||
+        key.StartsWith("Auth__ApiKeys__", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsConnectionString(string key) => key.EndsWith("ConnectionString", StringComparison.OrdinalIgnoreCase);
+
+    private static bool HasRemotePassword(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return !string.IsNullOrEmpty(builder.Password) &&
+            (builder.Host ?? "").Split(',').Select(h => h.Split(':')[0].Trim()).Any(h => h is not ("127.0.0.1" or "localhost" or "::1"));
+    }
+
+    [GeneratedRegex("\"%([A-Za-z0-9_]+)%\"")]
+    private static partial Regex BindingExpression();
+}
+
+/// <summary>infra/main.bicep compiled by <c>infra/bicep-build.sh</c> (which also lints it), once per test class.</summary>
+public sealed class CompiledTemplate
+{
+    public CompiledTemplate()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"orch-main-{Guid.NewGuid():N}.json");
+        var info = new ProcessStartInfo("bash", [Path.Combine(FunctionsBuild.RepositoryRoot, "infra", "bicep-build.sh")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["BICEP_TEMPLATE_OUT"] = output },
+        };
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0 || !File.Exists(output))
+        {
+            throw new InvalidOperationException($"infra/bicep-build.sh failed ({process.ExitCode}):\n{stdout}\n{stderr.Result}");
+        }
+
+        Root = JsonNode.Parse(File.ReadAllText(output))!;
+        File.Delete(output);
+        var settings = Resources(Root).Where(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config" && r["name"]!.ToJsonString().Contains("appsettings", StringComparison.Ordinal)).ToList();
+        AppSettings = Assert.Single(settings)["properties"]!.AsObject()
+            .ToDictionary(pair => pair.Key, pair => pair.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : pair.Value!.ToJsonString(), StringComparer.OrdinalIgnoreCase);
+    }
+
+    public JsonNode Root { get; }
+
+    /// <summary>The one app-settings resource, key → value (a literal, or the ARM expression that makes it).</summary>
+    public IReadOnlyDictionary<string, string> AppSettings { get; }
+
+    /// <summary>Every resource, also those of the modules (nested deployments with their templates inline).</summary>
+    public static IEnumerable<JsonNode> Resources(JsonNode template)
+    {
+        var resources = template["resources"];
+        var list = resources is JsonObject byName ? byName.Select(p => p.Value!) : resources?.AsArray().Select(r => r!) ?? [];
+        foreach (var resource in list)
+        {
+            yield return resource;
+            if (resource["properties"]?["template"] is { } nested)
+            {
+                foreach (var inner in Resources(nested))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
+}
