@@ -30,11 +30,12 @@ namespace Orchestrator.Server.Tests;
 /// </summary>
 public sealed class SelfHostingTests
 {
-    // Durable:DrainTimeout's default
-    private static readonly TimeSpan ServerDrainTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>How long a stopping Server lets the steps in flight finish: the setting when a file gives it, else the Server's default.</summary>
+    private static TimeSpan ServerDrainTimeout(string? configured) =>
+        configured is null ? new DurableServerOptions().DrainTimeout : TimeSpan.Parse(configured, CultureInfo.InvariantCulture);
 
-    /// <summary>The Server's host stops regardless this long after the drain (its shutdown timeout is the drain + 10 s).</summary>
-    private static readonly TimeSpan HostStopMargin = TimeSpan.FromSeconds(10);
+    /// <summary>The Server's host stops regardless this long after the drain (its shutdown timeout is the drain + the margin).</summary>
+    private static readonly TimeSpan HostStopMargin = DurableServerOptions.ShutdownMargin;
 
     /// <summary>What a grace period leaves beyond the host's own timeout, for the process to exit and flush its logs.</summary>
     private static readonly TimeSpan ExitMargin = TimeSpan.FromSeconds(5);
@@ -285,7 +286,7 @@ public sealed class SelfHostingTests
         var text = Compose().Service("orchestrator").Text("stop_grace_period");
         Assert.True(text is not null, $"{ComposePath}: orchestrator has no stop_grace_period; docker's 10 s default kills every LLM call in flight");
         var grace = ComposeFile.Duration(text);
-        var needed = ServerDrainTimeout + HostStopMargin + ExitMargin;
+        var needed = ServerDrainTimeout(Compose().Environment("orchestrator").GetValueOrDefault("Durable__DrainTimeout")) + HostStopMargin + ExitMargin;
         Assert.True(grace >= needed, $"{ComposePath}: orchestrator.stop_grace_period {text} is shorter than the Server's drain + shutdown ({needed})");
     }
 
@@ -491,7 +492,7 @@ public sealed class SelfHostingTests
             : preStop.Items("exec", "command").Select(c => ((YamlScalarNode)c).Value).ToList() is ["sleep", var s]
                 ? TimeSpan.FromSeconds(int.Parse(s!, CultureInfo.InvariantCulture))
                 : TimeSpan.Zero;
-        var needed = pause + ServerDrainTimeout + HostStopMargin + ExitMargin;
+        var needed = pause + ServerDrainTimeout(ConfigMapData().GetValueOrDefault("Durable__DrainTimeout")) + HostStopMargin + ExitMargin;
         Assert.True(grace >= needed, $"{KubernetesBase}/deployment.yaml: terminationGracePeriodSeconds {grace.TotalSeconds} is shorter than the preStop pause + the Server's drain + shutdown ({needed.TotalSeconds} s)");
     }
 
