@@ -8,7 +8,8 @@ namespace Orchestrator.Core.Tests.Fakes;
 /// <summary>A fresh, migrated database on the PostgreSQL that scripts/infra-up.sh starts; dropped afterwards.</summary>
 public sealed class PostgresDatabase : IAsyncLifetime
 {
-    private static string Admin =>
+    /// <summary>The superuser connection to the test server (ORCH_TEST_POSTGRES), database postgres.</summary>
+    public static string Admin =>
         Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
 
     public string ConnectionString { get; } =

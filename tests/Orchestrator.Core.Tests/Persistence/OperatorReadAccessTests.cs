@@ -9,8 +9,7 @@ namespace Orchestrator.Core.Tests.Persistence;
 /// </summary>
 public sealed class OperatorReadAccessTests : IAsyncLifetime
 {
-    private static string Admin =>
-        Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
+    private static string Admin => PostgresDatabase.Admin;
 
     private readonly PostgresDatabase database = new();
     private readonly string operatorRole = $"oncall_{Guid.NewGuid():N}"[..24];

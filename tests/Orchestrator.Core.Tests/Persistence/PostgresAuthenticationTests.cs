@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Persistence;
+using Orchestrator.Core.Tests.Fakes;
 
 namespace Orchestrator.Core.Tests.Persistence;
 
@@ -14,8 +15,7 @@ namespace Orchestrator.Core.Tests.Persistence;
 /// </summary>
 public sealed class PostgresAuthenticationTests : IAsyncLifetime
 {
-    private static string Admin =>
-        Environment.GetEnvironmentVariable("ORCH_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
+    private static string Admin => PostgresDatabase.Admin;
 
     private readonly string role = $"entra_{Guid.NewGuid():N}"[..30];
     private readonly string token = $"eyJ0eXAi.{Guid.NewGuid():N}.{Guid.NewGuid():N}";
