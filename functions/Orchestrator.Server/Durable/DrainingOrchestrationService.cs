@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DurableTask.Core;
 
 namespace Orchestrator.Server.Durable;
@@ -8,22 +9,22 @@ namespace Orchestrator.Server.Durable;
 /// to the queue at once, for another instance), while the work items it already holds run to the end and are
 /// recorded through the real service. <see cref="WaitForIdleAsync"/> tells when the last one has been completed or
 /// given back. DurableTask.Core's own graceful stop waits only eight seconds, far less than one LLM call.
+/// A work item is counted once from its lock to its end, whatever calls end it: the dispatcher abandons an activity
+/// whose completion failed, and must not count it out twice.
 /// </summary>
 public sealed class DrainingOrchestrationService(IOrchestrationService inner) : IOrchestrationService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan DrainingFetchDelay = TimeSpan.FromMilliseconds(500);
-    private int activities;
-    private int orchestrations;
+    private readonly ConcurrentDictionary<TaskActivityWorkItem, byte> activities = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<TaskOrchestrationWorkItem, byte> orchestrations = new(ReferenceEqualityComparer.Instance);
     private volatile bool draining;
 
-    public bool IsDraining => draining;
-
     /// <summary>Activities (steps) this instance is running now.</summary>
-    public int ActivitiesInFlight => Volatile.Read(ref activities);
+    public int ActivitiesInFlight => activities.Count;
 
     /// <summary>Orchestration episodes this instance is running now.</summary>
-    public int OrchestrationsInFlight => Volatile.Read(ref orchestrations);
+    public int OrchestrationsInFlight => orchestrations.Count;
 
     /// <summary>Stop handing out work; what is in flight goes on.</summary>
     public void BeginDrain() => draining = true;
@@ -67,7 +68,7 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
             return null!;
         }
 
-        Interlocked.Increment(ref activities);
+        activities.TryAdd(workItem, 0);
         return workItem;
     }
 
@@ -79,7 +80,7 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
         }
         finally
         {
-            Interlocked.Decrement(ref activities);
+            activities.TryRemove(workItem, out _);
         }
     }
 
@@ -91,7 +92,7 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
         }
         finally
         {
-            Interlocked.Decrement(ref activities);
+            activities.TryRemove(workItem, out _);
         }
     }
 
@@ -115,7 +116,7 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
             return null!;
         }
 
-        Interlocked.Increment(ref orchestrations);
+        orchestrations.TryAdd(workItem, 0);
         return workItem;
     }
 
@@ -128,7 +129,7 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
         }
         finally
         {
-            Interlocked.Decrement(ref orchestrations);
+            orchestrations.TryRemove(workItem, out _);
         }
     }
 
