@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using HealthChecks.NpgSql;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -52,6 +53,7 @@ public static class OrchestratorCoreExtensions
         services.AddSingleton<PaidResults>();
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.SectionName).ValidateDataAnnotations(ReconcilerOptions.SectionName).ValidateOnStart();
         services.AddSingleton<RunReconciler>();
+        services.TryAddSingleton<PostgresAuthentication>();
         services.AddSingleton(CreateDataSource);
         services.AddSingleton<WorkflowStore>();
         services.AddSingleton(sp => DefinitionRegistry.FromFolder(sp.GetRequiredService<IOptions<DefinitionOptions>>(), sp.GetRequiredService<ILogger<DefinitionRegistry>>()));
@@ -161,10 +163,9 @@ public static class OrchestratorCoreExtensions
         }
 
         // The name is the pool name in Npgsql's metrics, which feed the db_pool_* series.
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = NpgsqlPoolMetrics.DataSourceName }
-            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
-            .UsePostgresAuthentication(options)
-            .Build();
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = NpgsqlPoolMetrics.DataSourceName }
+            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
+        return services.GetRequiredService<PostgresAuthentication>().Apply(dataSource).Build();
     }
 
     /// <summary>Says at start which LLM provider is in use — loudly when it is the simulated one.</summary>

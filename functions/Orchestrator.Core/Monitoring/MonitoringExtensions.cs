@@ -53,6 +53,7 @@ public static class MonitoringExtensions
     /// <summary>The monitors' own pool on the primary (<see cref="DataSourceKey"/>), unless one is registered already.</summary>
     public static IServiceCollection AddMonitorDataSource(this IServiceCollection services)
     {
+        services.TryAddSingleton<PostgresAuthentication>();
         services.TryAddKeyedSingleton(DataSourceKey, (sp, _) => CreateDataSource(sp));
         return services;
     }
@@ -68,10 +69,9 @@ public static class MonitoringExtensions
             CommandTimeout = postgres.CommandTimeoutSeconds,
         };
         builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "llm-orchestrator-monitor" : builder.ApplicationName + "-monitor";
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = DataSourceKey }
-            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
-            .UsePostgresAuthentication(postgres)
-            .Build();
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = DataSourceKey }
+            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
+        return services.GetRequiredService<PostgresAuthentication>().Apply(dataSource).Build();
     }
 
     private sealed class NoticeTemplatesValidator : IValidateOptions<NoticeTemplates>

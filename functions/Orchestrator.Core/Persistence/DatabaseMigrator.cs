@@ -12,8 +12,8 @@ namespace Orchestrator.Core.Persistence;
 public sealed class DatabaseMigrator(
     NpgsqlDataSource dataSource,
     IOptions<PostgresOptions> options,
-    ILogger<DatabaseMigrator> logger,
-    Azure.Core.TokenCredential? credential = null) : IHostedService
+    PostgresAuthentication authentication,
+    ILogger<DatabaseMigrator> logger) : IHostedService
 {
     // Arbitrary but fixed: every instance of the product takes the same lock before migrating.
     private const long MigrationLockKey = 0x4C4C4D4F52434831;
@@ -72,7 +72,7 @@ public sealed class DatabaseMigrator(
         try
         {
             // The same sign-in as the data source (a password, or an Entra token), on a connection of its own.
-            await using var maintenance = new NpgsqlDataSourceBuilder(builder.ConnectionString).UsePostgresAuthentication(options.Value, credential).Build();
+            await using var maintenance = authentication.Apply(new NpgsqlDataSourceBuilder(builder.ConnectionString)).Build();
             await using var connection = await maintenance.OpenConnectionAsync(cancellationToken);
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
             exists.Parameters.AddWithValue("name", database);

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Orchestrator.Core.Persistence;
@@ -8,9 +9,10 @@ namespace Orchestrator.Core.Persistence;
 /// How every data source of the process signs in to PostgreSQL: with the connection string's password, or, with
 /// <see cref="PostgresOptions.UseManagedIdentity"/>, with a Microsoft Entra access token of the app's managed identity
 /// (Azure Database for PostgreSQL with Entra authentication), fetched before it expires and used as the password of
-/// each new physical connection. There is then no database password to store, leak or rotate.
+/// each new physical connection. There is then no database password to store, leak or rotate. One per process: the
+/// pools, the monitors' pool, the replica's and the migrations share one credential and its token cache.
 /// </summary>
-public static class PostgresAuthentication
+public sealed class PostgresAuthentication
 {
     /// <summary>The scope of Azure Database for PostgreSQL tokens.</summary>
     public const string EntraScope = "https://ossrdbms-aad.database.windows.net/.default";
@@ -18,20 +20,35 @@ public static class PostgresAuthentication
     // Entra tokens live 60-90 minutes; a new one is fetched well before, and soon again after a failure.
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(30);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
+    private static readonly TokenRequestContext TokenRequest = new([EntraScope]);
 
-    public static NpgsqlDataSourceBuilder UsePostgresAuthentication(this NpgsqlDataSourceBuilder builder, PostgresOptions options, TokenCredential? credential = null)
+    private readonly bool useManagedIdentity;
+    private readonly Lazy<TokenCredential> credential;
+
+    public PostgresAuthentication(IOptions<PostgresOptions> options)
+        : this(options.Value, credential: null)
     {
-        if (!options.UseManagedIdentity)
+    }
+
+    /// <summary>With <paramref name="credential"/> instead of the managed identity (tests).</summary>
+    internal PostgresAuthentication(PostgresOptions options, TokenCredential? credential)
+    {
+        useManagedIdentity = options.UseManagedIdentity;
+        this.credential = new Lazy<TokenCredential>(() => credential
+            ?? new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId }));
+    }
+
+    /// <summary>Makes <paramref name="builder"/>'s connections sign in this way.</summary>
+    public NpgsqlDataSourceBuilder Apply(NpgsqlDataSourceBuilder builder)
+    {
+        if (useManagedIdentity)
         {
-            return builder;
+            builder.UsePeriodicPasswordProvider(
+                async (_, cancellationToken) => (await credential.Value.GetTokenAsync(TokenRequest, cancellationToken)).Token,
+                RefreshInterval,
+                RetryInterval);
         }
 
-        credential ??= new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId });
-        var context = new TokenRequestContext([EntraScope]);
-        builder.UsePeriodicPasswordProvider(
-            async (_, cancellationToken) => (await credential.GetTokenAsync(context, cancellationToken)).Token,
-            RefreshInterval,
-            RetryInterval);
         return builder;
     }
 }

@@ -6,7 +6,7 @@ namespace Orchestrator.Core.Persistence;
 /// <summary>A small pool to the streaming replica, for health and lag checks only; null when none is configured.</summary>
 public sealed class ReplicaDataSource : IAsyncDisposable
 {
-    public ReplicaDataSource(IOptions<PostgresOptions> options)
+    public ReplicaDataSource(IOptions<PostgresOptions> options, PostgresAuthentication authentication)
     {
         var connectionString = options.Value.ReplicaConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -20,7 +20,7 @@ public sealed class ReplicaDataSource : IAsyncDisposable
             builder.ApplicationName = "llm-orchestrator-health";
         }
 
-        DataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "replica" }.UsePostgresAuthentication(options.Value).Build();
+        DataSource = authentication.Apply(new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "replica" }).Build();
     }
 
     public NpgsqlDataSource? DataSource { get; }

@@ -20,7 +20,8 @@ public sealed class PostgresDatabase : IAsyncLifetime
     public async Task InitializeAsync()
     {
         DataSource = NpgsqlDataSource.Create(ConnectionString);
-        var migrator = new DatabaseMigrator(DataSource, Options.Create(new PostgresOptions { ConnectionString = ConnectionString }), NullLogger<DatabaseMigrator>.Instance);
+        var options = Options.Create(new PostgresOptions { ConnectionString = ConnectionString });
+        var migrator = new DatabaseMigrator(DataSource, options, new PostgresAuthentication(options), NullLogger<DatabaseMigrator>.Instance);
         await migrator.StartAsync(CancellationToken.None);
     }
 

@@ -125,8 +125,11 @@ public sealed class ReplicaLagCheckTests : IAsyncLifetime
     private ReplicaLagCheck Check(ReplicaDataSource source, ReplicaLagMonitorOptions options) =>
         new(database.DataSource, source, new InstanceIdentity("monitor-test"), Options.Create(options), time, NullLogger<ReplicaLagCheck>.Instance);
 
-    private static ReplicaDataSource Replica(string? connectionString) =>
-        new(Options.Create(new PostgresOptions { ReplicaConnectionString = connectionString }));
+    private static ReplicaDataSource Replica(string? connectionString)
+    {
+        var options = Options.Create(new PostgresOptions { ReplicaConnectionString = connectionString });
+        return new(options, new PostgresAuthentication(options));
+    }
 
     private async Task WaitForDatabaseOnReplicaAsync()
     {

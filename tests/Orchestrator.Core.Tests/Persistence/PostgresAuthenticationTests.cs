@@ -35,10 +35,11 @@ public sealed class PostgresAuthenticationTests : IAsyncLifetime
     {
         var credential = new FakeCredential(token);
         var options = IdentityOptions();
-        await using var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString).UsePostgresAuthentication(options, credential).Build();
+        var authentication = new PostgresAuthentication(options, credential);
+        await using var dataSource = authentication.Apply(new NpgsqlDataSourceBuilder(options.ConnectionString)).Build();
 
         // Creates the database (over a maintenance connection) and migrates it, both signed in with the token.
-        await new DatabaseMigrator(dataSource, Options.Create(options), NullLogger<DatabaseMigrator>.Instance, credential).StartAsync(CancellationToken.None);
+        await new DatabaseMigrator(dataSource, Options.Create(options), authentication, NullLogger<DatabaseMigrator>.Instance).StartAsync(CancellationToken.None);
 
         await using var command = dataSource.CreateCommand("SELECT current_user, to_regclass('workflow_states') IS NOT NULL");
         await using var reader = await command.ExecuteReaderAsync();
@@ -52,7 +53,7 @@ public sealed class PostgresAuthenticationTests : IAsyncLifetime
     public async Task Without_a_token_no_connection_opens()
     {
         var options = IdentityOptions();
-        await using var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString).UsePostgresAuthentication(options, new FakeCredential("not-the-password")).Build();
+        await using var dataSource = new PostgresAuthentication(options, new FakeCredential("not-the-password")).Apply(new NpgsqlDataSourceBuilder(options.ConnectionString)).Build();
 
         var error = await Assert.ThrowsAsync<PostgresException>(async () => await dataSource.OpenConnectionAsync());
         Assert.Equal(PostgresErrorCodes.InvalidPassword, error.SqlState);
