@@ -13,23 +13,27 @@ public sealed class UnresolvedSecretReferences : ConfigurationProvider, IConfigu
 {
     public const string ReferencePrefix = "@Microsoft.KeyVault(";
 
-    private IConfiguration? earlier;
+    private IConfigurationRoot? earlier;
 
     /// <summary>The keys whose value was an unresolved reference when the configuration was loaded.</summary>
     public IReadOnlyList<string> Keys { get; private set; } = [];
 
+    /// <summary>
+    /// Needs a <see cref="ConfigurationManager"/> (what both hosts' builders use): it is the builder and the
+    /// configuration of the sources added before this one. A plain builder would have to build this source again to
+    /// read the others.
+    /// </summary>
     public IConfigurationProvider Build(IConfigurationBuilder builder)
     {
-        // A ConfigurationManager is the builder and the configuration of the sources added before this one.
-        earlier = builder as IConfiguration ?? builder.Build();
+        earlier = builder as IConfigurationRoot
+            ?? throw new InvalidOperationException($"{nameof(UnresolvedSecretReferences)} must be added to a ConfigurationManager, not a {builder.GetType().Name}");
         return this;
     }
 
     /// <summary>Reads the other providers one by one (not the merged view, which includes this one after a reload).</summary>
     public override void Load()
     {
-        var providers = (earlier as IConfigurationRoot)?.Providers.Where(p => !ReferenceEquals(p, this)).ToList()
-            ?? throw new InvalidOperationException("UnresolvedSecretReferences needs a configuration root to read");
+        var providers = (earlier ?? throw new InvalidOperationException("not built")).Providers.Where(p => !ReferenceEquals(p, this)).ToList();
         var effective = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var provider in providers)
         {
