@@ -272,7 +272,7 @@ public sealed class SelfHostingTests
         Assert.True(missing.Count == 0, $"{EnvExamplePath} does not list {string.Join(", ", missing)}, which {ComposePath} reads");
         var unused = example.Keys.Where(k => !referenced.Contains(k)).ToList();
         Assert.True(unused.Count == 0, $"{EnvExamplePath} lists {string.Join(", ", unused)}, which {ComposePath} never reads");
-        foreach (var (name, value) in example.Where(e => IsSecret(e.Key) && !e.Key.Contains("CONNECTION_STRING", StringComparison.Ordinal)))
+        foreach (var (name, value) in example.Where(e => BoundConfigurationKeys.IsSecret(e.Key)))
         {
             Assert.True(value.Length == 0, $"{EnvExamplePath}: {name} has a value; the example must carry no usable secret");
         }
@@ -739,7 +739,8 @@ public sealed class SelfHostingTests
     private static bool IsPlatformKey(string name) =>
         name == "ADMIN_TOKEN" || Regex.IsMatch(name, "^(ASPNETCORE|DOTNET|OTEL|OPENAI)_") || name.StartsWith("Logging__LogLevel__", StringComparison.Ordinal);
 
-    private static bool IsSecret(string name) => Regex.IsMatch(name, "token|key|password|secret|connectionstring", RegexOptions.IgnoreCase);
+    /// <summary>A credential, or a connection string (which may carry one): neither may be written out in a committed file.</summary>
+    private static bool IsSecret(string name) => BoundConfigurationKeys.IsSecret(name) || BoundConfigurationKeys.IsConnectionString(name);
 
     /// <summary>The literal credential in a compose value, or null when every credential in it comes from a variable.</summary>
     private static string? LiteralCredential(string name, string value)

@@ -31,57 +31,6 @@ public static class BoundConfigurationKeys
         return keys;
     }
 
-    /// <summary>The value each scalar key has when nothing sets it (<c>""</c> for null), in configuration syntax.</summary>
-    public static IReadOnlyDictionary<string, string> Defaults(Action<IServiceCollection, IConfiguration> register)
-    {
-        var defaults = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (type, section) in OptionsSections(register))
-        {
-            AddDefaults(Activator.CreateInstance(type), section, defaults);
-        }
-
-        return defaults;
-    }
-
-    private static void AddDefaults(object? instance, string prefix, Dictionary<string, string> defaults)
-    {
-        if (instance is null)
-        {
-            return;
-        }
-
-        foreach (var property in instance.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.GetIndexParameters().Length > 0 || property.GetMethod?.IsPublic != true)
-            {
-                continue;
-            }
-
-            var key = $"{prefix}:{property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name}";
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (IsScalar(type))
-            {
-                if (property.SetMethod?.IsPublic == true)
-                {
-                    defaults[key] = Format(property.GetValue(instance));
-                }
-            }
-            else if (ElementType(type) is null && type.IsClass)
-            {
-                AddDefaults(property.GetValue(instance), key, defaults);
-            }
-        }
-    }
-
-    private static string Format(object? value) => value switch
-    {
-        null => string.Empty,
-        bool b => b ? "true" : "false",
-        TimeSpan t => t.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? string.Empty,
-    };
-
     /// <summary>
     /// Each of the product's options classes that <paramref name="register"/> binds, with its section: binding one
     /// against an empty configuration asks for its own section's children first.
@@ -174,6 +123,23 @@ public static class BoundConfigurationKeys
         var enumerable = type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
         return enumerable is not null && type != typeof(string) ? enumerable.GetGenericArguments()[0] : null;
     }
+
+    /// <summary>
+    /// Whether a setting or variable holds a credential (<c>Auth:AdminToken</c>, <c>Auth__ApiKeys__ci</c>,
+    /// <c>Llm__ApiKey</c>, <c>OPENAI_API_KEY</c>, <c>POSTGRES_PASSWORD</c>, a webhook URL, a signing secret, a routing key):
+    /// it must never be written out in a committed file. Connection strings are told apart by
+    /// <see cref="IsConnectionString"/>, because only a password inside them is secret.
+    /// </summary>
+    public static bool IsSecret(string name)
+    {
+        var flat = Regex.Replace(name, "[:_]", string.Empty).ToLowerInvariant();
+        return flat.Contains("apikeys", StringComparison.Ordinal) ||
+            SecretEndings.Any(ending => flat.EndsWith(ending, StringComparison.Ordinal));
+    }
+
+    public static bool IsConnectionString(string name) => Regex.Replace(name, "[:_]", string.Empty).EndsWith("connectionstring", StringComparison.OrdinalIgnoreCase);
+
+    private static readonly string[] SecretEndings = ["token", "apikey", "password", "secret", "routingkey", "webhookurl"];
 
     /// <summary><c>Monitors:ReplicaLag:Schedule</c> ↔ <c>Monitors__ReplicaLag__Schedule</c> (environment variables, app settings).</summary>
     public static string ToEnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
