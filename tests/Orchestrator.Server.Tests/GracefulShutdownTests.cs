@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Npgsql;
 using Orchestrator.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -63,7 +62,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output) : IAsyncLife
         Assert.Contains("waiting for 1 step(s)", server.Output);
 
         // Before anything else runs: step 2 is recorded as completed, once, by the stopped Server; step 3 was not started.
-        var atExit = await StepsAsync(id);
+        var atExit = await StoredSteps.ReadAsync(database, id);
         Assert.Equal("Completed", atExit.Single(s => s.Step == "s2").Status);
         Assert.Equal(1, atExit.Single(s => s.Step == "s2").Attempt);
         Assert.DoesNotContain(atExit, s => s.Step == "s3");
@@ -80,7 +79,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(1, llm.CountContaining($"STEP1-{tag}"));
         Assert.Equal(1, llm.CountContaining($"STEP2-{tag}"));
         Assert.Equal(1, llm.CountContaining($"STEP3-{tag}"));
-        var steps = await StepsAsync(id);
+        var steps = await StoredSteps.ReadAsync(database, id);
         Assert.Equal(["s1", "s2", "s3"], steps.Select(s => s.Step));
         Assert.All(steps, s => Assert.Equal(("Completed", 1), (s.Status, s.Attempt)));
     }
@@ -108,21 +107,5 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output) : IAsyncLife
         {
             return null;
         }
-    }
-
-    private async Task<List<(string Step, string Status, int Attempt)>> StepsAsync(string runId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT step_id, status, attempt FROM workflow_steps WHERE run_id = @id ORDER BY step_id", connection);
-        command.Parameters.AddWithValue("id", runId);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<(string, string, int)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2)));
-        }
-
-        return rows;
     }
 }
