@@ -107,6 +107,25 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
     }
 
     [Fact]
+    public void On_Azure_the_app_reaches_storage_the_database_and_its_secrets_with_its_identity_not_with_keys()
+    {
+        var declared = CompiledTemplate.Resources(template.Root).Where(r => r["properties"] is JsonObject && r["existing"] is null).ToList();
+        JsonNode[] OfType(string type) => declared.Where(r => r["type"]?.GetValue<string>() == type).ToArray();
+
+        var storage = Assert.Single(OfType("Microsoft.Storage/storageAccounts"));
+        Assert.False(storage["properties"]!["allowSharedKeyAccess"]!.GetValue<bool>(), "the storage account allows shared keys");
+        Assert.Equal("managedidentity", template.AppSettings["AzureWebJobsStorage__credential"]);
+
+        var server = Assert.Single(OfType("Microsoft.DBforPostgreSQL/flexibleServers"), r => r["properties"]!["authConfig"] is JsonObject);
+        Assert.Equal("Disabled", server["properties"]!["authConfig"]!["passwordAuth"]!.GetValue<string>());
+        Assert.Equal("Enabled", server["properties"]!["authConfig"]!["activeDirectoryAuth"]!.GetValue<string>());
+
+        Assert.True(Assert.Single(OfType("Microsoft.KeyVault/vaults"))["properties"]!["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.False(string.IsNullOrEmpty(Assert.Single(OfType("Microsoft.Web/sites"))["properties"]!["keyVaultReferenceIdentity"]?.GetValue<string>()),
+            "the site resolves Key Vault references without naming the user-assigned identity that may read them");
+    }
+
+    [Fact]
     public void The_task_hub_name_comes_from_a_setting_both_files_give()
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, "host.json")))!;
