@@ -43,10 +43,20 @@ public sealed class DatabaseOutageDrills(DrillCluster cluster, ITestOutputHelper
     public async Task A_reply_paid_for_outlives_an_outage_longer_than_the_activitys_own_retry_window()
     {
         // The activity gives up after 5 s; the orchestration retries it, and the retry records the reply kept in
-        // memory instead of asking the provider again.
-        await using var drill = await DrillWorkload.InFlightAsync(cluster, "drill_paid", new Dictionary<string, string?> { ["Resilience__DatabaseRetryWindow"] = "00:00:05" });
+        // memory instead of asking the provider again. One run's second step is held at the provider until the
+        // primary is down, so a reply is certainly paid for while the database is away.
+        var database = await cluster.NewDatabaseAsync("drill_paid");
+        await using var drill = await DrillWorkload.StartAsync(
+            cluster.Direct(database), DrillCluster.ForApplication(database), settings: new Dictionary<string, string?> { ["Resilience__DatabaseRetryWindow"] = "00:00:05" });
+        var held = $"DRILL-{drill.Tag} run=r00 step=s2";
+        var paid = drill.Llm.Hold(held);
+        await drill.StartRunsAsync();
+        await drill.WaitForCompletedStepsAsync(DrillWorkload.Runs);
+        await drill.Llm.WaitForAsync(held);
+
         var atFault = await drill.CompletedStepsAsync();
         await cluster.Primary.StopAsync();
+        paid.TrySetResult();
         await Task.Delay(TimeSpan.FromSeconds(30));
         await cluster.Primary.StartAsync();
 
