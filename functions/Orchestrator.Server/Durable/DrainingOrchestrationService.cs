@@ -49,87 +49,69 @@ public sealed class DrainingOrchestrationService(IOrchestrationService inner) : 
         }
     }
 
-    public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
-    {
-        if (draining)
-        {
-            return await NothingAsync<TaskActivityWorkItem>(receiveTimeout, cancellationToken);
-        }
+    public Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        LockAsync(activities, () => inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken), inner.AbandonTaskActivityWorkItemAsync, receiveTimeout, cancellationToken);
 
-        var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
-        if (workItem is null)
-        {
-            return null!;
-        }
+    public Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage) =>
+        EndAsync(activities, workItem, () => inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage));
 
-        if (draining)
-        {
-            await inner.AbandonTaskActivityWorkItemAsync(workItem);
-            return null!;
-        }
+    public Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) =>
+        EndAsync(activities, workItem, () => inner.AbandonTaskActivityWorkItemAsync(workItem));
 
-        activities.TryAdd(workItem, 0);
-        return workItem;
-    }
-
-    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
-    {
-        try
-        {
-            await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
-        }
-        finally
-        {
-            activities.TryRemove(workItem, out _);
-        }
-    }
-
-    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
-    {
-        try
-        {
-            await inner.AbandonTaskActivityWorkItemAsync(workItem);
-        }
-        finally
-        {
-            activities.TryRemove(workItem, out _);
-        }
-    }
-
-    public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
-    {
-        if (draining)
-        {
-            return await NothingAsync<TaskOrchestrationWorkItem>(receiveTimeout, cancellationToken);
-        }
-
-        var workItem = await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
-        if (workItem is null)
-        {
-            return null!;
-        }
-
-        if (draining)
-        {
-            await inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
-            await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
-            return null!;
-        }
-
-        orchestrations.TryAdd(workItem, 0);
-        return workItem;
-    }
+    public Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        LockAsync(orchestrations, () => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken), GiveBackAsync, receiveTimeout, cancellationToken);
 
     /// <summary>The dispatcher releases every orchestration work item it processed, completed or abandoned, exactly once.</summary>
-    public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) =>
+        EndAsync(orchestrations, workItem, () => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem));
+
+    private async Task GiveBackAsync(TaskOrchestrationWorkItem workItem)
+    {
+        await inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+        await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+    }
+
+    /// <summary>
+    /// A work item from <paramref name="lockNext"/>, counted in <paramref name="inFlight"/>; nothing while draining, and
+    /// one that a fetch under way brings once the drain has begun is given back at once.
+    /// </summary>
+    private async Task<T> LockAsync<T>(
+        ConcurrentDictionary<T, byte> inFlight, Func<Task<T>> lockNext, Func<T, Task> giveBack, TimeSpan receiveTimeout, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (draining)
+        {
+            return await NothingAsync<T>(receiveTimeout, cancellationToken);
+        }
+
+        var workItem = await lockNext();
+        if (workItem is null)
+        {
+            return null!;
+        }
+
+        // Counted before the second look, so a drain that begins in between waits for it or sees it given back.
+        inFlight.TryAdd(workItem, 0);
+        if (draining)
+        {
+            await EndAsync(inFlight, workItem, () => giveBack(workItem));
+            return null!;
+        }
+
+        return workItem;
+    }
+
+    /// <summary>Counts <paramref name="workItem"/> out once <paramref name="operation"/> that ends it has ended, whether or not it succeeded.</summary>
+    private static async Task EndAsync<T>(ConcurrentDictionary<T, byte> inFlight, T workItem, Func<Task> operation)
+        where T : notnull
     {
         try
         {
-            await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+            await operation();
         }
         finally
         {
-            orchestrations.TryRemove(workItem, out _);
+            inFlight.TryRemove(workItem, out _);
         }
     }
 
