@@ -163,9 +163,7 @@ public static class OrchestratorCoreExtensions
         }
 
         // The name is the pool name in Npgsql's metrics, which feed the db_pool_* series.
-        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = NpgsqlPoolMetrics.DataSourceName }
-            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
-        return services.GetRequiredService<PostgresAuthentication>().Apply(dataSource).Build();
+        return services.GetRequiredService<PostgresAuthentication>().CreateDataSource(builder.ConnectionString, NpgsqlPoolMetrics.DataSourceName);
     }
 
     /// <summary>Says at start which LLM provider is in use — loudly when it is the simulated one.</summary>

@@ -69,9 +69,7 @@ public static class MonitoringExtensions
             CommandTimeout = postgres.CommandTimeoutSeconds,
         };
         builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "llm-orchestrator-monitor" : builder.ApplicationName + "-monitor";
-        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = DataSourceKey }
-            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>());
-        return services.GetRequiredService<PostgresAuthentication>().Apply(dataSource).Build();
+        return services.GetRequiredService<PostgresAuthentication>().CreateDataSource(builder.ConnectionString, DataSourceKey);
     }
 
     private sealed class NoticeTemplatesValidator : IValidateOptions<NoticeTemplates>

@@ -72,7 +72,7 @@ public sealed class DatabaseMigrator(
         try
         {
             // The same sign-in as the data source (a password, or an Entra token), on a connection of its own.
-            await using var maintenance = authentication.Apply(new NpgsqlDataSourceBuilder(builder.ConnectionString)).Build();
+            await using var maintenance = authentication.CreateDataSource(builder.ConnectionString);
             await using var connection = await maintenance.OpenConnectionAsync(cancellationToken);
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
             exists.Parameters.AddWithValue("name", database);

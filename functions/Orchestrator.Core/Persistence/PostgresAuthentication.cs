@@ -1,16 +1,19 @@
 using Azure.Core;
 using Azure.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Orchestrator.Core.Persistence;
 
 /// <summary>
-/// How every data source of the process signs in to PostgreSQL: with the connection string's password, or, with
-/// <see cref="PostgresOptions.UseManagedIdentity"/>, with a Microsoft Entra access token of the app's managed identity
-/// (Azure Database for PostgreSQL with Entra authentication), fetched before it expires and used as the password of
-/// each new physical connection. There is then no database password to store, leak or rotate. One per process: the
-/// pools, the monitors' pool, the replica's and the migrations share one credential and its token cache.
+/// Makes every data source of the process (<see cref="CreateDataSource"/>), so all of them sign in to PostgreSQL one
+/// way: with the connection string's password, or, with <see cref="PostgresOptions.UseManagedIdentity"/>, with a
+/// Microsoft Entra access token of the app's managed identity (Azure Database for PostgreSQL with Entra
+/// authentication), fetched before it expires and used as the password of each new physical connection. There is then
+/// no database password to store, leak or rotate. One per process: the pools, the monitors' pool, the replica's and the
+/// migrations share one credential and its token cache.
 /// </summary>
 public sealed class PostgresAuthentication
 {
@@ -24,23 +27,29 @@ public sealed class PostgresAuthentication
 
     private readonly bool useManagedIdentity;
     private readonly Lazy<TokenCredential> credential;
+    private readonly ILoggerFactory loggerFactory;
 
-    public PostgresAuthentication(IOptions<PostgresOptions> options)
-        : this(options.Value, credential: null)
+    public PostgresAuthentication(IOptions<PostgresOptions> options, ILoggerFactory loggerFactory)
+        : this(options.Value, credential: null, loggerFactory)
     {
     }
 
     /// <summary>With <paramref name="credential"/> instead of the managed identity (tests).</summary>
-    internal PostgresAuthentication(PostgresOptions options, TokenCredential? credential)
+    internal PostgresAuthentication(PostgresOptions options, TokenCredential? credential, ILoggerFactory? loggerFactory = null)
     {
+        this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         useManagedIdentity = options.UseManagedIdentity;
         this.credential = new Lazy<TokenCredential>(() => credential
             ?? new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId }));
     }
 
-    /// <summary>Makes <paramref name="builder"/>'s connections sign in this way.</summary>
-    public NpgsqlDataSourceBuilder Apply(NpgsqlDataSourceBuilder builder)
+    /// <summary>
+    /// A data source for <paramref name="connectionString"/> that signs in this way and logs through the host;
+    /// <paramref name="name"/> is its pool's name in Npgsql's metrics.
+    /// </summary>
+    public NpgsqlDataSource CreateDataSource(string connectionString, string? name = null)
     {
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = name }.UseLoggerFactory(loggerFactory);
         if (useManagedIdentity)
         {
             builder.UsePeriodicPasswordProvider(
@@ -49,6 +58,6 @@ public sealed class PostgresAuthentication
                 RetryInterval);
         }
 
-        return builder;
+        return builder.Build();
     }
 }

@@ -20,7 +20,7 @@ public sealed class ReplicaDataSource : IAsyncDisposable
             builder.ApplicationName = "llm-orchestrator-health";
         }
 
-        DataSource = authentication.Apply(new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = "replica" }).Build();
+        DataSource = authentication.CreateDataSource(builder.ConnectionString, "replica");
     }
 
     public NpgsqlDataSource? DataSource { get; }

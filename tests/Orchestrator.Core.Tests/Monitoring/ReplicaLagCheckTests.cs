@@ -128,7 +128,7 @@ public sealed class ReplicaLagCheckTests : IAsyncLifetime
     private static ReplicaDataSource Replica(string? connectionString)
     {
         var options = Options.Create(new PostgresOptions { ReplicaConnectionString = connectionString });
-        return new(options, new PostgresAuthentication(options));
+        return new(options, new PostgresAuthentication(options.Value, credential: null));
     }
 
     private async Task WaitForDatabaseOnReplicaAsync()

@@ -36,7 +36,7 @@ public sealed class PostgresAuthenticationTests : IAsyncLifetime
         var credential = new FakeCredential(token);
         var options = IdentityOptions();
         var authentication = new PostgresAuthentication(options, credential);
-        await using var dataSource = authentication.Apply(new NpgsqlDataSourceBuilder(options.ConnectionString)).Build();
+        await using var dataSource = authentication.CreateDataSource(options.ConnectionString);
 
         // Creates the database (over a maintenance connection) and migrates it, both signed in with the token.
         await new DatabaseMigrator(dataSource, Options.Create(options), authentication, NullLogger<DatabaseMigrator>.Instance).StartAsync(CancellationToken.None);
@@ -53,7 +53,7 @@ public sealed class PostgresAuthenticationTests : IAsyncLifetime
     public async Task Without_a_token_no_connection_opens()
     {
         var options = IdentityOptions();
-        await using var dataSource = new PostgresAuthentication(options, new FakeCredential("not-the-password")).Apply(new NpgsqlDataSourceBuilder(options.ConnectionString)).Build();
+        await using var dataSource = new PostgresAuthentication(options, new FakeCredential("not-the-password")).CreateDataSource(options.ConnectionString);
 
         var error = await Assert.ThrowsAsync<PostgresException>(async () => await dataSource.OpenConnectionAsync());
         Assert.Equal(PostgresErrorCodes.InvalidPassword, error.SqlState);
