@@ -9,9 +9,10 @@ using Microsoft.Extensions.Options;
 namespace Orchestrator.Core.Tests.Hosting;
 
 /// <summary>
-/// Every configuration key a host's code binds, found by running its registrations against a configuration that
-/// records what is read: each options class registered is resolved (so the binder visits every property), and every
-/// direct read (<c>configuration["OPENAI_API_KEY"]</c>) made while registering is seen too. Keys are returned in
+/// Every configuration key a host's code binds through an options class, found by running its registrations against
+/// a configuration that records which sections are asked for: each options class registered is resolved, its section
+/// found, and its properties walked. A direct read (<c>configuration["OPENAI_API_KEY"]</c>) or a section bound outside
+/// the container (<c>Logging:Format</c>, bound before the host exists) is not seen: callers name those. Keys are returned in
 /// configuration form (<c>Monitors:ReplicaLag:Schedule</c>); a member of a collection whose names the user chooses
 /// (<c>Llm:Providers:&lt;name&gt;:Endpoint</c>, <c>Auth:ApiKeys:&lt;name&gt;</c>) is returned with <c>*</c> for the name.
 /// </summary>
