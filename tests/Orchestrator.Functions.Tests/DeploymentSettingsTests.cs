@@ -109,19 +109,16 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
     [Fact]
     public void On_Azure_the_app_reaches_storage_the_database_and_its_secrets_with_its_identity_not_with_keys()
     {
-        var declared = CompiledTemplate.Resources(template.Root).Where(r => r["properties"] is JsonObject && r["existing"] is null).ToList();
-        JsonNode[] OfType(string type) => declared.Where(r => r["type"]?.GetValue<string>() == type).ToArray();
-
-        var storage = Assert.Single(OfType("Microsoft.Storage/storageAccounts"));
+        var storage = Assert.Single(template.Declared("Microsoft.Storage/storageAccounts"));
         Assert.False(storage["properties"]!["allowSharedKeyAccess"]!.GetValue<bool>(), "the storage account allows shared keys");
         Assert.Equal("managedidentity", template.AppSettings["AzureWebJobsStorage__credential"]);
 
-        var server = Assert.Single(OfType("Microsoft.DBforPostgreSQL/flexibleServers"), r => r["properties"]!["authConfig"] is JsonObject);
+        var server = Assert.Single(template.Declared("Microsoft.DBforPostgreSQL/flexibleServers"), r => r["properties"]!["authConfig"] is JsonObject);
         Assert.Equal("Disabled", server["properties"]!["authConfig"]!["passwordAuth"]!.GetValue<string>());
         Assert.Equal("Enabled", server["properties"]!["authConfig"]!["activeDirectoryAuth"]!.GetValue<string>());
 
-        Assert.True(Assert.Single(OfType("Microsoft.KeyVault/vaults"))["properties"]!["enableRbacAuthorization"]!.GetValue<bool>());
-        Assert.False(string.IsNullOrEmpty(Assert.Single(OfType("Microsoft.Web/sites"))["properties"]!["keyVaultReferenceIdentity"]?.GetValue<string>()),
+        Assert.True(Assert.Single(template.Declared("Microsoft.KeyVault/vaults"))["properties"]!["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.False(string.IsNullOrEmpty(template.Site["properties"]!["keyVaultReferenceIdentity"]?.GetValue<string>()),
             "the site resolves Key Vault references without naming the user-assigned identity that may read them");
     }
 
@@ -158,10 +155,8 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
         // The numbers are the ones the app gets: the pool setting and the site's scale-out limit come from these parameters.
         Assert.Contains("postgresMaxPoolSize", template.AppSettings["Postgres__MaxPoolSize"], StringComparison.Ordinal);
         Assert.Equal(variables["monitorsMaxPoolSize"]!.GetValue<int>(), monitorsPool);
-        var site = CompiledTemplate.Resources(template.Root).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
-        Assert.Equal("[parameters('maximumInstanceCount')]", site["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!["maximumInstanceCount"]!.GetValue<string>());
-        var module = CompiledTemplate.Resources(template.Root).Single(r => r["properties"]?["template"] is { } t && CompiledTemplate.Resources(t).Contains(site));
-        Assert.Equal("[parameters('maximumInstanceCount')]", module["properties"]!["parameters"]!["maximumInstanceCount"]!["value"]!.GetValue<string>());
+        Assert.Equal("[parameters('maximumInstanceCount')]", template.Site["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!["maximumInstanceCount"]!.GetValue<string>());
+        Assert.Equal("[parameters('maximumInstanceCount')]", template.SiteModule["properties"]!["parameters"]!["maximumInstanceCount"]!["value"]!.GetValue<string>());
 
         // Every size that may be chosen has its limit in the table.
         Assert.All(parameters["postgresSkuName"]!["allowedValues"]!.AsArray().Select(v => v!.GetValue<string>()), allowed => Assert.True(limits.ContainsKey(allowed), $"no max_connections for {allowed}"));
@@ -195,14 +190,65 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
         Assert.Equal("dotnet", api["language"].ToString());
         Assert.True(File.Exists(Path.Combine(FunctionsBuild.RepositoryRoot, api["project"].ToString(), "Orchestrator.Functions.csproj")));
         // The Flex Consumption site azd finds by its tag, running .NET 10 isolated.
-        var site = CompiledTemplate.Resources(template.Root).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
-        var module = CompiledTemplate.Resources(template.Root).Single(r => r["properties"]?["template"] is { } t && CompiledTemplate.Resources(t).Contains(site));
+        var (site, module) = (template.Site, template.SiteModule);
         Assert.Contains("createObject('azd-service-name', parameters('serviceName'))", site["tags"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("api", module["properties"]!["parameters"]!["serviceName"]!["value"]!.GetValue<string>());
         Assert.Equal("dotnet-isolated", site["properties"]!["functionAppConfig"]!["runtime"]!["name"]!.GetValue<string>());
         var version = module["properties"]!["parameters"]!["runtimeVersion"]?["value"]?.GetValue<string>()
             ?? module["properties"]!["template"]!["parameters"]!["runtimeVersion"]!["defaultValue"]!.GetValue<string>();
         Assert.Equal("10.0", version);
+    }
+
+    /// <summary>
+    /// The runbook's recovery rows lean on these: zone-redundant HA (primary failure), a read replica in this or another
+    /// region (the replica-lag monitor, regional loss) and geo-redundant backups (region loss). Each is a parameter of
+    /// main.bicep, off by default (they multiply the cost), that reaches the resource that honours it.
+    /// </summary>
+    [Fact]
+    public void The_database_is_workflows_and_high_availability_a_read_replica_and_geo_backups_are_parameters_off_by_default()
+    {
+        var parameters = template.Root["parameters"]!;
+        var primary = Assert.Single(template.Declared("Microsoft.DBforPostgreSQL/flexibleServers"), r => r["properties"]!["createMode"] is null);
+        var passed = template.Module(primary)["properties"]!["parameters"]!;
+
+        foreach (var (parameter, moduleParameter) in new[] { ("enablePostgresHighAvailability", "highAvailability"), ("enablePostgresGeoRedundantBackup", "geoRedundantBackup"), ("enablePostgresReadReplica", "enableReadReplica") })
+        {
+            Assert.False(parameters[parameter]!["defaultValue"]!.GetValue<bool>(), $"{parameter} is on by default");
+            Assert.Equal($"[parameters('{parameter}')]", passed[moduleParameter]!["value"]!.GetValue<string>());
+        }
+
+        Assert.Equal("[if(parameters('highAvailability'), 'ZoneRedundant', 'Disabled')]", primary["properties"]!["highAvailability"]!["mode"]!.GetValue<string>());
+        Assert.Equal("[if(parameters('geoRedundantBackup'), 'Enabled', 'Disabled')]", primary["properties"]!["backup"]!["geoRedundantBackup"]!.GetValue<string>());
+        var replica = Assert.Single(template.Declared("Microsoft.DBforPostgreSQL/flexibleServers"), r => r["properties"]!["createMode"]?.GetValue<string>() == "Replica");
+        Assert.Equal("[parameters('enableReadReplica')]", replica["condition"]!.GetValue<string>());
+        Assert.Contains("parameters('replicaLocation')", replica["location"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Assert.Single(template.Declared("Microsoft.DBforPostgreSQL/flexibleServers/databases"));
+        Assert.Equal("workflows", passed["databaseName"]!["value"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Application Insights on a Log Analytics workspace, wired to the app; and every azd environment value the hooks
+    /// read or the docs tell the operator to read (<c>azd env get-value X</c>) is an output of the template, which is
+    /// where azd takes them from.
+    /// </summary>
+    [Fact]
+    public void Monitoring_is_wired_to_the_app_and_every_azd_value_the_hooks_and_docs_use_is_an_output()
+    {
+        var workspace = Assert.Single(template.Declared("Microsoft.OperationalInsights/workspaces"));
+        var insights = Assert.Single(template.Declared("Microsoft.Insights/components"));
+        Assert.Contains("Microsoft.OperationalInsights/workspaces", insights["properties"]!["WorkspaceResourceId"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(workspace["properties"]!["retentionInDays"]);
+        Assert.True(template.AppSettings.ContainsKey("APPLICATIONINSIGHTS_CONNECTION_STRING"));
+
+        var outputs = template.Root["outputs"]!.AsObject().Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(new HashSet<string> { "AZURE_LOCATION", "AZURE_TENANT_ID" }, outputs);
+        var hooks = new[] { "infra/hooks/postprovision.sh", "infra/hooks/postprovision.ps1" }.SelectMany(file => Uses(file, HookVariable()));
+        var docs = new[] { "README.md", "infra/README.md", "docs/runbook.md" }.SelectMany(file => Uses(file, AzdGetValue()));
+        var used = hooks.Concat(docs).ToList();
+        Assert.Contains(used, use => use.File == "postprovision.sh" && use.Name == "AZURE_KEY_VAULT_NAME");
+        var missing = used.Where(use => !outputs.Contains(use.Name)).Select(use => $"{use.File}: {use.Name}").Distinct().ToList();
+        Assert.True(missing.Count == 0, "read from azd's environment but no output of infra/main.bicep: " + string.Join(", ", missing));
     }
 
     /// <summary><c>%Monitors__ReplicaLag__Schedule%</c> and the like, read by the Functions host from the app settings.</summary>
@@ -218,6 +264,16 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
         return !string.IsNullOrEmpty(builder.Password) &&
             (builder.Host ?? "").Split(',').Select(h => h.Split(':')[0].Trim()).Any(h => h is not ("127.0.0.1" or "localhost" or "::1"));
     }
+
+    private static IEnumerable<(string File, string Name)> Uses(string file, Regex pattern) =>
+        pattern.Matches(File.ReadAllText(Path.Combine(FunctionsBuild.RepositoryRoot, file))).Select(m => (Path.GetFileName(file), m.Groups["name"].Value));
+
+    /// <summary>An azd environment value a hook reads: <c>${AZURE_KEY_VAULT_NAME</c> (sh), <c>$env:AZURE_RESOURCE_GROUP</c> (PowerShell).</summary>
+    [GeneratedRegex(@"(?:\$\{|\$env:)(?<name>(?:AZURE|SERVICE|POSTGRES)_[A-Z0-9_]+)")]
+    private static partial Regex HookVariable();
+
+    [GeneratedRegex(@"azd env get-value (?<name>[A-Z][A-Z0-9_]+)")]
+    private static partial Regex AzdGetValue();
 
     [GeneratedRegex("\"%([A-Za-z0-9_]+)%\"")]
     private static partial Regex BindingExpression();
@@ -252,6 +308,20 @@ public sealed class CompiledTemplate
     }
 
     public JsonNode Root { get; }
+
+    /// <summary>The Function App (<c>Microsoft.Web/sites</c>).</summary>
+    public JsonNode Site => Resources(Root).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
+
+    /// <summary>The module (nested deployment) that declares <see cref="Site"/>, with the parameters main.bicep passes it.</summary>
+    public JsonNode SiteModule => Module(Site);
+
+    /// <summary>The module (nested deployment) whose template declares <paramref name="resource"/>.</summary>
+    public JsonNode Module(JsonNode resource) =>
+        Resources(Root).Single(r => r["properties"]?["template"] is { } t && Resources(t).Contains(resource));
+
+    /// <summary>Resources main.bicep and its modules declare (not <c>existing</c> references), of <paramref name="type"/>.</summary>
+    public IReadOnlyList<JsonNode> Declared(string type) =>
+        Resources(Root).Where(r => r["type"]?.GetValue<string>() == type && r["properties"] is JsonObject && r["existing"] is null).ToList();
 
     /// <summary>The one app-settings resource, key → value (a literal, or the ARM expression that makes it).</summary>
     public IReadOnlyDictionary<string, string> AppSettings { get; }
