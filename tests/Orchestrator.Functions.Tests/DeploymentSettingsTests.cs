@@ -122,6 +122,42 @@ public sealed partial class DeploymentSettingsTests(CompiledTemplate template) :
             "the site resolves Key Vault references without naming the user-assigned identity that may read them");
     }
 
+    /// <summary>
+    /// The app's identity gets on the storage account exactly the three data roles the Functions host and the Durable
+    /// Azure Storage provider need, and nowhere a broad role that could manage resources or grant access.
+    /// </summary>
+    [Fact]
+    public void The_apps_identity_holds_only_the_storage_data_roles_the_durable_provider_needs_and_no_broad_role()
+    {
+        var variables = template.Root["variables"]!;
+        var storageRoles = variables["storageRoleIds"]!.AsArray()
+            .Select(id => Regex.Match(id!.GetValue<string>(), @"^\[variables\('roles'\)\.(\w+)\]$").Groups[1].Value)
+            .Select(name => variables["roles"]![name]!.GetValue<string>())
+            .ToHashSet();
+        Assert.Equal(new HashSet<string> { StorageBlobDataOwner, StorageQueueDataContributor, StorageTableDataContributor }, storageRoles);
+
+        var appRoles = CompiledTemplate.Resources(template.Root).Single(r => r["name"]?.GetValue<string>() == "storage-roles-app");
+        Assert.Equal("[variables('storageRoleIds')]", appRoles["properties"]!["parameters"]!["roleDefinitionIds"]!["value"]!.GetValue<string>());
+        Assert.Contains("'identity'", appRoles["properties"]!["parameters"]!["principalId"]!["value"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var text = template.Root.ToJsonString();
+        Assert.All(BroadRoles, role => Assert.DoesNotContain(role.Id, text, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+    private const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
+    private const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
+
+    /// <summary>Built-in roles that manage resources or access: Owner, Contributor, User Access Administrator, Storage Account Contributor, Key Vault Administrator.</summary>
+    private static readonly (string Name, string Id)[] BroadRoles =
+    [
+        ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+        ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+        ("User Access Administrator", "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"),
+        ("Storage Account Contributor", "17d1049b-9a84-46fb-8f53-869881c3d3ab"),
+        ("Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483"),
+    ];
+
     [Fact]
     public void The_task_hub_name_comes_from_a_setting_both_files_give()
     {
