@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Tests.Hosting;
 
 namespace Orchestrator.Functions.Tests;
 
@@ -50,10 +50,6 @@ public sealed class StartupTests
             worker.Kill(entireProcessTree: true);
         }
 
-        var output = await stdout + await stderr;
-        Assert.True(worker.HasExited && worker.ExitCode == StartupGuard.ConfigurationErrorExitCode, $"expected exit code 78:\n{output}");
-        Assert.Contains("cannot start, fix the configuration: ", output);
-        Assert.DoesNotContain("Unhandled exception", output);
-        Assert.All(named, name => Assert.Contains(name, output));
+        RefusedStart.AssertRefused(worker.HasExited ? worker.ExitCode : null, await stdout + await stderr, named);
     }
 }

@@ -12,6 +12,9 @@ public static class StartupGuard
     /// <summary>sysexits.h's EX_CONFIG: the configuration is wrong, restarting will not help.</summary>
     public const int ConfigurationErrorExitCode = 78;
 
+    /// <summary>What the one line on standard error begins with; the failures follow.</summary>
+    public const string MessagePrefix = "llm-orchestrator cannot start, fix the configuration: ";
+
     public static int Run(Action main, TextWriter? error = null)
     {
         ArgumentNullException.ThrowIfNull(main);
@@ -22,7 +25,7 @@ public static class StartupGuard
         }
         catch (Exception ex) when (Describe(ex) is { } message)
         {
-            (error ?? Console.Error).WriteLine($"llm-orchestrator cannot start, fix the configuration: {message}");
+            (error ?? Console.Error).WriteLine(MessagePrefix + message);
             return ConfigurationErrorExitCode;
         }
     }

@@ -17,7 +17,7 @@ public sealed class StartupGuardTests
 
         Assert.Equal(78, exitCode);
         var lines = error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(["llm-orchestrator cannot start, fix the configuration: Llm:Timeout: too short", "Llm:Providers:a:Kind: unknown"], lines);
+        Assert.Equal([StartupGuard.MessagePrefix + "Llm:Timeout: too short", "Llm:Providers:a:Kind: unknown"], lines);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Orchestrator.Core.Hosting;
+using Orchestrator.Core.Tests.Hosting;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
 
@@ -120,12 +120,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task AssertRefusedAsync(params string[] named)
     {
         var exitCode = await StartExpectingExitAsync(TimeSpan.FromSeconds(60));
-        var text = Output;
-
-        Assert.True(exitCode == StartupGuard.ConfigurationErrorExitCode, $"expected exit code 78, got {exitCode?.ToString() ?? "none (still running)"}:\n{text}");
-        Assert.Contains("cannot start, fix the configuration: ", text);
-        Assert.DoesNotContain("Unhandled exception", text);
-        Assert.All(named, name => Assert.Contains(name, text));
+        RefusedStart.AssertRefused(exitCode, Output, named);
     }
 
     private void Launch()
