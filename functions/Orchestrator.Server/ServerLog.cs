@@ -3,8 +3,8 @@ namespace Orchestrator.Server;
 /// <summary>Log lines of the Server host (5xxx).</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(5000, LogLevel.Information, "Durable task hub {TaskHub} started as worker {WorkerId}")]
-    public static partial void TaskHubStarted(ILogger logger, string taskHub, string workerId);
+    [LoggerMessage(5000, LogLevel.Information, "Durable task hub started on {Backend} (task hub {TaskHub}) as worker {WorkerId}")]
+    public static partial void TaskHubStarted(ILogger logger, string backend, string taskHub, string workerId);
 
     [LoggerMessage(5010, LogLevel.Critical, "The storage of durable task hub {TaskHub} is gone (deleted, or restored to an older point); creating it again and restarting the worker. Runs PostgreSQL shows as unfinished are resumed by the reconciler from their recorded steps")]
     public static partial void TaskHubLost(ILogger logger, string taskHub);
@@ -26,4 +26,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(5023, LogLevel.Error, "Stopping: {Activities} step(s) and {Episodes} orchestration episode(s) still running after {ElapsedSeconds:0.0} s are abandoned; another instance re-runs them after the visibility timeout (raise Durable:DrainTimeout and the termination grace period together)")]
     public static partial void DrainTimedOut(ILogger logger, int activities, int episodes, double elapsedSeconds);
+
+    [LoggerMessage(5030, LogLevel.Information, "Durable history retention: purged {Count} instance(s) that ended and were created before {Cutoff:o}")]
+    public static partial void HistoryPurged(ILogger logger, int count, DateTime cutoff);
+
+    [LoggerMessage(5031, LogLevel.Warning, "Durable history retention: the purge failed ({Error}); trying again at the next interval")]
+    public static partial void HistoryPurgeFailed(ILogger logger, string error);
 }

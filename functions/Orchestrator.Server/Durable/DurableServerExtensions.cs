@@ -1,5 +1,4 @@
 using Orchestrator.Core.Monitoring;
-using DurableTask.AzureStorage;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrator.Core.Api;
@@ -16,10 +15,11 @@ public static class DurableServerExtensions
         services.AddOptions<DurableServerOptions>().BindConfiguration(DurableServerOptions.SectionName).ValidateDataAnnotations(DurableServerOptions.SectionName).ValidateOnStart();
         services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<DurableServerOptions>>(
             (host, durable) => host.ShutdownTimeout = durable.Value.DrainTimeout + DurableServerOptions.ShutdownMargin);
-        services.AddSingleton(DurableTaskHub.CreateService);
+        services.AddSingleton(DurableBackend.Create);
         services.AddSingleton<DurableTaskClient, TaskHubDurableClient>();
         services.AddSingleton<IStatusQueryPayloadFactory, ServerStatusQueryPayloadFactory>();
         services.AddHostedService<DurableTaskHub>();
+        services.AddHostedService<DurableHistoryRetention>();
         services.AddHostedService<Orchestrator.Core.Reconciliation.ReconcilerService>();
         services.AddMonitorScheduler();
         services.AddHealthChecks().AddCheck<DurableTaskHubHealthCheck>("taskhub", HealthStatus.Unhealthy, [HealthTags.Ready], TimeSpan.FromSeconds(3));

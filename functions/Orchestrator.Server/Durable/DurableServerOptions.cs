@@ -3,17 +3,23 @@ using System.ComponentModel.DataAnnotations;
 namespace Orchestrator.Server.Durable;
 
 /// <summary>
-/// The Server's task hub on Azure Storage (Azurite locally). The defaults are tuned for the runbook's 30-second
-/// crash RTO: a crashed step is retried one visibility timeout after it was taken, and a restarted process with
-/// the same <see cref="WorkerId"/> reclaims its partitions at once.
+/// The Server's task hub: in PostgreSQL (the default) or on Azure Storage (Azurite locally). The defaults are tuned
+/// for the runbook's 30-second crash RTO: a crashed step is retried one visibility timeout after it was taken, and a
+/// restarted process with the same <see cref="WorkerId"/> takes its work back at once.
 /// </summary>
 public sealed class DurableServerOptions
 {
     public const string SectionName = "Durable";
 
+    /// <summary><c>Postgres</c>: the task hub lives in the product's database; <c>AzureStorage</c>: in the storage account of <see cref="StorageConnectionString"/>.</summary>
+    [EnumDataType(typeof(DurableBackendKind), ErrorMessage = "Durable:Backend must be Postgres or AzureStorage.")]
+    public DurableBackendKind Backend { get; set; } = DurableBackendKind.Postgres;
+
+    /// <summary>The Azure Storage backend's account; the Postgres backend does not use it.</summary>
     [Required]
     public string StorageConnectionString { get; set; } = "UseDevelopmentStorage=true";
 
+    /// <summary>The Azure Storage backend's queue, table and blob prefix; the Postgres backend's task hub is the database's <c>durable</c> schema.</summary>
     [Required]
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,44}$", ErrorMessage = "Durable:TaskHubName must be 3-45 letters or digits, starting with a letter.")]
     public string TaskHubName { get; set; } = "orchestrator";
@@ -21,12 +27,15 @@ public sealed class DurableServerOptions
     /// <summary>Unique among live processes, stable across restarts of one (defaults to the machine name).</summary>
     public string? WorkerId { get; set; }
 
+    /// <summary>Azure Storage only: control-queue partitions (the Postgres backend has none; any number of Servers compete for every instance).</summary>
     [Range(1, 16)]
     public int PartitionCount { get; set; } = 4;
 
+    /// <summary>How long a taken work item stays hidden from other Servers unless renewed (renewed while a step runs): the crash RTO of a Server that does not come back.</summary>
     [Range(typeof(TimeSpan), "00:00:05", "00:30:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(12);
 
+    /// <summary>The slowest an idle worker looks for work (the Postgres backend is woken at once by LISTEN/NOTIFY; this is its safety net).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -48,6 +57,21 @@ public sealed class DurableServerOptions
 
     [Range(1, 1000)]
     public int MaxConcurrentOrchestrations { get; set; } = 32;
+
+    /// <summary>Postgres only: concurrent fetch loops for activities and for orchestration episodes.</summary>
+    [Range(1, 16)]
+    public int DispatcherCount { get; set; } = 1;
+
+    /// <summary>
+    /// How long the history of an ended instance (completed, failed, terminated) is kept before it is purged; zero
+    /// keeps it forever. Runs and their steps stay in the product's own tables either way.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often ended instances older than <see cref="HistoryRetention"/> are purged.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan HistoryRetentionInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// How long a stopping Server (SIGTERM, Ctrl-C, a rolling update) lets the steps in flight finish before it exits;

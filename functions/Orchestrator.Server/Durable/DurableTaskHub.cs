@@ -1,5 +1,3 @@
-using Azure.Storage.Queues;
-using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Worker;
@@ -10,13 +8,14 @@ using Orchestrator.Core.Workflows;
 namespace Orchestrator.Server.Durable;
 
 /// <summary>
-/// Runs the product's orchestrations and activities on DurableTask.Core's worker over the Azure Storage
-/// provider, through the same shims the Durable SDK uses, so the Core classes run unchanged. A watchdog notices when
-/// the task hub's storage is lost (deleted, or the account restored to a point before it existed), creates the task
-/// hub again and restarts the worker; the reconciler then resumes the runs PostgreSQL still shows as unfinished.
+/// Runs the product's orchestrations and activities on DurableTask.Core's worker over the configured backend
+/// (PostgreSQL or Azure Storage), through the same shims the Durable SDK uses, so the Core classes run unchanged. On
+/// Azure Storage a watchdog notices when the task hub's storage is lost (deleted, or the account restored to a point
+/// before it existed), creates the task hub again and restarts the worker; the reconciler then resumes the runs
+/// PostgreSQL still shows as unfinished.
 /// </summary>
 public sealed class DurableTaskHub(
-    AzureStorageOrchestrationService service,
+    DurableBackend backend,
     IServiceProvider services,
     IOptions<DurableServerOptions> options,
     ILoggerFactory loggerFactory,
@@ -24,24 +23,27 @@ public sealed class DurableTaskHub(
 {
     private readonly CancellationTokenSource stopping = new();
     private TaskHubWorker? worker;
-    private AzureStorageOrchestrationService? workerService;
+    private IOrchestrationService? workerService;
     private DrainingOrchestrationService? draining;
     private Task? watchdog;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await StartWorkerAsync();
-        ServerLog.TaskHubStarted(logger, options.Value.TaskHubName, options.Value.EffectiveWorkerId);
-        watchdog = WatchAsync(stopping.Token);
+        ServerLog.TaskHubStarted(logger, backend.Kind.ToString(), options.Value.TaskHubName, options.Value.EffectiveWorkerId);
+        if (backend.CanBeLost)
+        {
+            watchdog = WatchAsync(stopping.Token);
+        }
     }
 
     /// <summary>
-    /// The first worker runs on the shared service; a restarted one gets a service of its own, because the provider
-    /// remembers that it created the task hub and would not create it again.
+    /// The first worker runs on the shared service; a restarted one gets a service of its own, because the Azure
+    /// Storage provider remembers that it created the task hub and would not create it again.
     /// </summary>
     private async Task StartWorkerAsync()
     {
-        var hub = workerService is null ? service : CreateService(services);
+        var hub = workerService is null ? backend.Service : backend.CreateAnother();
         await hub.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
 
@@ -68,10 +70,9 @@ public sealed class DurableTaskHub(
         await worker.StartAsync();
     }
 
-    /// <summary>Every <see cref="DurableServerOptions.TaskHubCheckInterval"/>: is the task hub's work-item queue still there?</summary>
+    /// <summary>Every <see cref="DurableServerOptions.TaskHubCheckInterval"/>: is the task hub's storage still there?</summary>
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
-        var queue = new QueueServiceClient(options.Value.StorageConnectionString).GetQueueClient(options.Value.TaskHubName.ToLowerInvariant() + "-workitems");
         using var timer = new PeriodicTimer(options.Value.TaskHubCheckInterval);
         try
         {
@@ -79,7 +80,7 @@ public sealed class DurableTaskHub(
             {
                 try
                 {
-                    if (await queue.ExistsAsync(cancellationToken))
+                    if (await backend.ExistsAsync(cancellationToken))
                     {
                         continue;
                     }
@@ -154,9 +155,9 @@ public sealed class DurableTaskHub(
             await Task.WhenAny(worker.StopAsync(isForced: true), Task.Delay(TimeSpan.FromSeconds(15)));
             worker = null;
             draining = null;
-            if (workerService is not null && !ReferenceEquals(workerService, service))
+            if (workerService is not null && !ReferenceEquals(workerService, backend.Service))
             {
-                workerService.Dispose();
+                await DurableBackend.DisposeServiceAsync(workerService);
             }
         }
     }
@@ -165,28 +166,5 @@ public sealed class DurableTaskHub(
     {
         await StopAsync(CancellationToken.None);
         stopping.Dispose();
-        service.Dispose();
-    }
-
-    /// <summary>The Azure Storage provider with the RTO-tuned settings.</summary>
-    public static AzureStorageOrchestrationService CreateService(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<DurableServerOptions>>().Value;
-        return new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
-        {
-            StorageAccountClientProvider = new StorageAccountClientProvider(options.StorageConnectionString),
-            TaskHubName = options.TaskHubName,
-            WorkerId = options.EffectiveWorkerId,
-            PartitionCount = options.PartitionCount,
-            WorkItemQueueVisibilityTimeout = options.VisibilityTimeout,
-            ControlQueueVisibilityTimeout = options.VisibilityTimeout,
-            MaxQueuePollingInterval = options.MaxQueuePollingInterval,
-            LeaseInterval = options.LeaseInterval,
-            LeaseRenewInterval = options.LeaseRenewInterval,
-            LeaseAcquireInterval = options.LeaseAcquireInterval,
-            MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivities,
-            MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
-            LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
-        });
     }
 }

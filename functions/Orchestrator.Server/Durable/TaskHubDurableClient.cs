@@ -1,5 +1,3 @@
-using DurableTask.AzureStorage;
-using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
 using DurableTask.Core.History;
 using Microsoft.DurableTask;
@@ -10,21 +8,22 @@ namespace Orchestrator.Server.Durable;
 
 /// <summary>
 /// The Durable SDK's <see cref="DurableTaskClient"/> over DurableTask.Core's <see cref="TaskHubClient"/>, so the
-/// Core HTTP handlers talk to the Server's task hub exactly as they talk to the Functions host's.
+/// Core HTTP handlers talk to the Server's task hub exactly as they talk to the Functions host's, whichever backend
+/// holds it: everything goes through DurableTask.Core's client, query and purge interfaces.
 /// </summary>
 public sealed class TaskHubDurableClient : DurableTaskClient
 {
-    // The most rows one Azure Table query returns.
+    // The most rows one query page returns (an Azure Table query's limit).
     private const int DurableQueryPageSize = 1000;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private readonly AzureStorageOrchestrationService service;
+    private readonly DurableBackend backend;
     private readonly TaskHubClient client;
 
-    public TaskHubDurableClient(AzureStorageOrchestrationService service, Microsoft.Extensions.Options.IOptions<DurableServerOptions> options, ILoggerFactory loggerFactory)
+    public TaskHubDurableClient(DurableBackend backend, Microsoft.Extensions.Options.IOptions<DurableServerOptions> options, ILoggerFactory loggerFactory)
         : base(options.Value.TaskHubName)
     {
-        this.service = service;
-        client = new TaskHubClient(service, new SystemTextJsonDataConverter(), loggerFactory);
+        this.backend = backend;
+        client = new TaskHubClient(backend.Client, new SystemTextJsonDataConverter(), loggerFactory);
     }
 
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
@@ -58,17 +57,17 @@ public sealed class TaskHubDurableClient : DurableTaskClient
     public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null)
     {
         var query = filter ?? new OrchestrationQuery();
-        var condition = Condition(query.CreatedFrom, query.CreatedTo, query.Statuses, query.InstanceIdPrefix, query.FetchInputsAndOutputs);
         return Pageable.Create(async (string? continuation, int? pageSize, CancellationToken cancellation) =>
         {
-            var result = await QueryAsync(condition, pageSize ?? query.PageSize, continuation ?? query.ContinuationToken, cancellation);
+            var condition = Condition(query.CreatedFrom, query.CreatedTo, query.Statuses, query.InstanceIdPrefix, query.FetchInputsAndOutputs, pageSize ?? query.PageSize);
+            var result = await QueryAsync(condition, continuation ?? query.ContinuationToken, cancellation);
             var values = result.OrchestrationState.Select(state => ToMetadata(state, query.FetchInputsAndOutputs)).ToList();
             return new Page<OrchestrationMetadata>(values, ContinuationTokens.Seal(result.ContinuationToken));
         });
     }
 
     public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default) =>
-        HistoryJson.Read(await service.GetOrchestrationHistoryAsync(instanceId, executionId: null));
+        HistoryJson.Read(await backend.Client.GetOrchestrationHistoryAsync(instanceId, executionId: null));
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
@@ -100,24 +99,31 @@ public sealed class TaskHubDurableClient : DurableTaskClient
 
     public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
-        var result = await service.PurgeInstanceHistoryAsync(instanceId);
-        return new Microsoft.DurableTask.Client.PurgeResult(result.InstancesDeleted);
+        var result = await backend.Purge.PurgeInstanceStateAsync(instanceId);
+        return new Microsoft.DurableTask.Client.PurgeResult(result.DeletedInstanceCount);
     }
 
     /// <summary>
-    /// Finds the matching instances with the same query as the list, then purges them one by one. The storage
-    /// service's own purge by filter (<c>PurgeInstanceHistoryAsync(from, to, statuses)</c>) ignores a status
-    /// filter of Running alone and purges every instance in the time range, whatever its status (seen with
-    /// AzureStorage 2.11.2 on Azurite); it too deletes instance by instance, so nothing is lost by doing it here.
+    /// On PostgreSQL, one set-based purge. On Azure Storage, finds the matching instances with the same query as the
+    /// list, then purges them one by one: that provider's own purge by filter ignores a status filter of Running alone
+    /// and purges every instance in the time range, whatever its status (seen with AzureStorage 2.11.2 on Azurite);
+    /// it too deletes instance by instance, so nothing is lost by doing it here.
     /// </summary>
     public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
-        var condition = Condition(filter.CreatedFrom, filter.CreatedTo, filter.Statuses, prefix: null, fetchPayloads: false);
+        if (backend.Kind == DurableBackendKind.Postgres)
+        {
+            var statuses = filter.Statuses?.Select(s => (OrchestrationStatus)(int)s).ToList();
+            var purged = await backend.Purge.PurgeInstanceStateAsync(new PurgeInstanceFilter(filter.CreatedFrom?.UtcDateTime ?? DateTime.MinValue, filter.CreatedTo?.UtcDateTime, statuses));
+            return new Microsoft.DurableTask.Client.PurgeResult(purged.DeletedInstanceCount);
+        }
+
         var ids = new List<string>();
         string? token = null;
         do
         {
-            var page = await service.GetOrchestrationStateAsync(condition, DurableQueryPageSize, token, cancellation);
+            var page = await backend.Query.GetOrchestrationWithQueryAsync(
+                Condition(filter.CreatedFrom, filter.CreatedTo, filter.Statuses, prefix: null, fetchPayloads: false, DurableQueryPageSize, token), cancellation);
             ids.AddRange(page.OrchestrationState.Select(state => state.OrchestrationInstance.InstanceId));
             token = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
         }
@@ -127,7 +133,7 @@ public sealed class TaskHubDurableClient : DurableTaskClient
         foreach (var id in ids)
         {
             cancellation.ThrowIfCancellationRequested();
-            deleted += (await service.PurgeInstanceHistoryAsync(id)).InstancesDeleted;
+            deleted += (await backend.Purge.PurgeInstanceStateAsync(id)).DeletedInstanceCount;
         }
 
         return new Microsoft.DurableTask.Client.PurgeResult(deleted);
@@ -135,24 +141,26 @@ public sealed class TaskHubDurableClient : DurableTaskClient
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private static OrchestrationInstanceStatusQueryCondition Condition(
-        DateTimeOffset? from, DateTimeOffset? to, IEnumerable<OrchestrationRuntimeStatus>? statuses, string? prefix, bool fetchPayloads) => new()
+    private static DurableTask.Core.Query.OrchestrationQuery Condition(
+        DateTimeOffset? from, DateTimeOffset? to, IEnumerable<OrchestrationRuntimeStatus>? statuses, string? prefix, bool fetchPayloads, int pageSize, string? storageToken = null) => new()
     {
-        CreatedTimeFrom = from?.UtcDateTime ?? default,
-        CreatedTimeTo = to?.UtcDateTime ?? default,
+        CreatedTimeFrom = from?.UtcDateTime,
+        CreatedTimeTo = to?.UtcDateTime,
         RuntimeStatus = statuses?.Select(s => (OrchestrationStatus)(int)s).ToList(),
         InstanceIdPrefix = prefix,
-        FetchInput = fetchPayloads,
-        FetchOutput = fetchPayloads,
+        FetchInputsAndOutputs = fetchPayloads,
+        PageSize = pageSize,
+        ContinuationToken = storageToken,
     };
 
-    /// <summary>One page from the Instances table; a token the storage service refuses is the caller's error, not an outage.</summary>
-    private async Task<DurableStatusQueryResult> QueryAsync(OrchestrationInstanceStatusQueryCondition condition, int top, string? continuationToken, CancellationToken cancellation)
+    /// <summary>One page of instances; a token the store refuses is the caller's error, not an outage.</summary>
+    private async Task<DurableTask.Core.Query.OrchestrationQueryResult> QueryAsync(DurableTask.Core.Query.OrchestrationQuery condition, string? continuationToken, CancellationToken cancellation)
     {
-        var storageToken = ContinuationTokens.Open(continuationToken);
+        condition.ContinuationToken = ContinuationTokens.Open(continuationToken);
+        var storageToken = condition.ContinuationToken;
         try
         {
-            return await service.GetOrchestrationStateAsync(condition, top, storageToken, cancellation);
+            return await backend.Query.GetOrchestrationWithQueryAsync(condition, cancellation);
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 400 && storageToken is not null)
         {

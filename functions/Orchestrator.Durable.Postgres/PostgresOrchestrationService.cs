@@ -1,0 +1,585 @@
+using DurableTask.Core;
+using DurableTask.Core.History;
+using DurableTask.Core.Query;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Orchestrator.Durable.Postgres;
+
+/// <summary>
+/// DurableTask.Core's orchestration service on PostgreSQL, so the same <see cref="TaskHubWorker"/> and the same
+/// orchestrations and activities run with one database as their only store. Any number of processes compete for
+/// work (<c>FOR UPDATE SKIP LOCKED</c>); a queued message wakes them through <c>LISTEN</c>/<c>NOTIFY</c>, with a
+/// poll as the safety net; a lock is an expiry and a token on the row, so a crashed process's work is taken over
+/// when its locks expire, or at once when it comes back with the same worker id.
+/// </summary>
+public sealed partial class PostgresOrchestrationService :
+    IOrchestrationService, IOrchestrationServiceClient, IOrchestrationServiceQueryClient, IOrchestrationServicePurgeClient, IAsyncDisposable
+{
+    // Raised by durable.hold_lock when an episode's lock was lost: the whole save is rolled back.
+    private const string LockLostState = "DT409";
+
+    private const string InstanceColumns =
+        "instance_id, execution_id, name, version, status, created_at, last_updated_at, completed_at, scheduled_start_at, custom_status, failure, parent_instance, tags";
+
+    private readonly PostgresOrchestrationServiceSettings settings;
+    private readonly NpgsqlDataSource dataSource;
+    private readonly ILogger logger;
+    private readonly WorkSignal orchestrationWork = new();
+    private readonly WorkSignal activityWork = new();
+    private readonly TimeProvider time = TimeProvider.System;
+    private CancellationTokenSource? running;
+    private Task? listening;
+
+    public PostgresOrchestrationService(PostgresOrchestrationServiceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentException.ThrowIfNullOrWhiteSpace(settings.WorkerId);
+        this.settings = settings;
+        dataSource = settings.DataSource;
+        logger = settings.LoggerFactory.CreateLogger("Orchestrator.Durable.Postgres");
+    }
+
+    public int TaskOrchestrationDispatcherCount => settings.DispatcherCount;
+
+    public int MaxConcurrentTaskOrchestrationWorkItems => settings.MaxConcurrentOrchestrations;
+
+    public int TaskActivityDispatcherCount => settings.DispatcherCount;
+
+    public int MaxConcurrentTaskActivityWorkItems => settings.MaxConcurrentActivities;
+
+    public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => BehaviorOnContinueAsNew.Carryover;
+
+    // ---- lifecycle ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Releases every lock a previous process with this worker id held (it crashed, or was killed), so its steps
+    /// run again now rather than when the locks expire; then starts listening for work.
+    /// </summary>
+    public async Task StartAsync()
+    {
+        running = new CancellationTokenSource();
+        try
+        {
+            await using var batch = dataSource.CreateBatch();
+            batch.BatchCommands.Add(Command(
+                "UPDATE durable.instances SET locked_until = '-infinity', lock_owner = NULL, lock_token = NULL WHERE lock_owner = @owner",
+                ("owner", settings.WorkerId)));
+            batch.BatchCommands.Add(Command(
+                "UPDATE durable.activity_messages SET available_at = now(), lock_owner = NULL, lock_token = NULL WHERE lock_owner = @owner",
+                ("owner", settings.WorkerId)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{NotificationListener.OrchestrationChannel}', ''), pg_notify('{NotificationListener.ActivityChannel}', '')"));
+            await batch.ExecuteNonQueryAsync(running.Token);
+            DurableLog.Started(logger, settings.WorkerId, batch.BatchCommands[0].RecordsAffected, batch.BatchCommands[1].RecordsAffected);
+        }
+        catch (NpgsqlException ex)
+        {
+            DurableLog.StaleLockReleaseFailed(logger, ex.Message);
+        }
+
+        var listener = new NotificationListener(dataSource, orchestrationWork, activityWork, logger);
+        listening = Task.Run(() => listener.RunAsync(running.Token));
+    }
+
+    public Task StopAsync() => StopAsync(isForced: false);
+
+    public async Task StopAsync(bool isForced)
+    {
+        if (running is null)
+        {
+            return;
+        }
+
+        await running.CancelAsync();
+        if (listening is not null)
+        {
+            await listening;
+        }
+
+        running.Dispose();
+        running = null;
+        listening = null;
+    }
+
+    /// <summary>The schema belongs to the product's migrations; there is nothing to create here.</summary>
+    public Task CreateAsync() => Task.CompletedTask;
+
+    public Task CreateAsync(bool recreateInstanceStore) => recreateInstanceStore ? DeleteAsync(deleteInstanceStore: true) : Task.CompletedTask;
+
+    public Task CreateIfNotExistsAsync() => Task.CompletedTask;
+
+    public Task DeleteAsync() => DeleteAsync(deleteInstanceStore: true);
+
+    /// <summary>Empties the task hub (every instance, its history and every queued message); the schema stays.</summary>
+    public async Task DeleteAsync(bool deleteInstanceStore)
+    {
+        await using var command = dataSource.CreateCommand(
+            "TRUNCATE durable.orchestration_messages, durable.activity_messages" + (deleteInstanceStore ? ", durable.history, durable.instances" : string.Empty));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(isForced: true);
+
+    public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) => false;
+
+    public int GetDelayInSecondsAfterOnProcessException(Exception exception) => exception is NpgsqlException ? 1 : 0;
+
+    public int GetDelayInSecondsAfterOnFetchException(Exception exception) => 1;
+
+    // ---- orchestration episodes ---------------------------------------------------------------------------------
+
+    public async Task<TaskOrchestrationWorkItem?> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        await FetchAsync(orchestrationWork, TryLockOrchestrationAsync, NextTimerAsync, receiveTimeout, cancellationToken);
+
+    /// <summary>
+    /// One round trip: lock the instance whose oldest visible message is oldest, among those nobody holds, and read
+    /// its visible messages and the history of its current execution.
+    /// </summary>
+    private async Task<TaskOrchestrationWorkItem?> TryLockOrchestrationAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var token = Guid.NewGuid();
+            await using var batch = dataSource.CreateBatch();
+            batch.BatchCommands.Add(Command(
+                """
+                WITH next AS (
+                    SELECT i.instance_id
+                    FROM durable.orchestration_messages m
+                    JOIN durable.instances i ON i.instance_id = m.instance_id
+                    WHERE m.visible_at <= now() AND i.locked_until <= now()
+                    ORDER BY m.visible_at
+                    LIMIT 1
+                    FOR UPDATE OF i SKIP LOCKED)
+                UPDATE durable.instances i
+                SET locked_until = now() + @lease, lock_owner = @owner, lock_token = @token
+                FROM next WHERE i.instance_id = next.instance_id
+                RETURNING i.instance_id, i.execution_id, i.locked_until
+                """,
+                ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token)));
+            batch.BatchCommands.Add(Command(
+                """
+                SELECT m.id, m.message FROM durable.orchestration_messages m
+                WHERE m.instance_id = (SELECT instance_id FROM durable.instances WHERE lock_owner = @owner AND lock_token = @token)
+                  AND m.visible_at <= now()
+                ORDER BY m.id
+                """,
+                ("owner", settings.WorkerId), ("token", token)));
+            batch.BatchCommands.Add(Command(
+                """
+                SELECT h.event FROM durable.history h
+                JOIN durable.instances i ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id
+                WHERE i.lock_owner = @owner AND i.lock_token = @token
+                ORDER BY h.sequence
+                """,
+                ("owner", settings.WorkerId), ("token", token)));
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            var instanceId = reader.GetString(0);
+            var executionId = reader.GetString(1);
+            var lockedUntil = reader.GetDateTime(2);
+            await reader.NextResultAsync(cancellationToken);
+            var messages = new List<(long Id, TaskMessage Message)>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                messages.Add((reader.GetInt64(0), DurableJson.Read<TaskMessage>(reader.GetString(1))));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            var history = new List<HistoryEvent>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                history.Add(DurableJson.Read<HistoryEvent>(reader.GetString(0)));
+            }
+
+            await reader.DisposeAsync();
+
+            // A message for an execution that is no longer current (a task completed after the instance was
+            // restarted) would confuse the new one; it is dropped, as the Azure Storage provider drops it.
+            var current = messages.Where(m => IsForExecution(m.Message, executionId)).ToList();
+            if (current.Count < messages.Count)
+            {
+                DurableLog.StaleMessagesDiscarded(logger, instanceId, messages.Count - current.Count);
+            }
+
+            var workItem = new PostgresOrchestrationWorkItem
+            {
+                InstanceId = instanceId,
+                OrchestrationRuntimeState = new OrchestrationRuntimeState(history),
+                NewMessages = current.Select(m => m.Message).ToList(),
+                LockedUntilUtc = lockedUntil,
+                LockToken = token,
+                ExecutionId = executionId,
+                HistoryCount = history.Count,
+                MessageIds = messages.Select(m => m.Id).ToArray(),
+            };
+            if (current.Count > 0)
+            {
+                return workItem;
+            }
+
+            // Nothing left to run: delete what was dropped, let go of the instance and look for the next one.
+            await SaveEpisodeAsync(workItem, null, null, null, null, null, null, cancellationToken);
+        }
+    }
+
+    private static bool IsForExecution(TaskMessage message, string executionId) =>
+        message.Event is ExecutionStartedEvent
+        || string.IsNullOrEmpty(message.OrchestrationInstance?.ExecutionId)
+        || message.OrchestrationInstance.ExecutionId == executionId;
+
+    /// <summary>When the next timer fires (or another delayed message becomes visible), so an idle loop wakes for it.</summary>
+    private async Task<DateTime?> NextTimerAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT min(visible_at) FROM durable.orchestration_messages WHERE visible_at > now()");
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime next ? next : null;
+    }
+
+    public async Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem)
+    {
+        var item = (PostgresOrchestrationWorkItem)workItem;
+        await using var command = Command(dataSource,
+            "UPDATE durable.instances SET locked_until = now() + @lease WHERE instance_id = @id AND lock_token = @token RETURNING locked_until",
+            ("lease", settings.LockTimeout), ("id", item.InstanceId), ("token", item.LockToken));
+        if (await command.ExecuteScalarAsync() is DateTime lockedUntil)
+        {
+            item.LockedUntilUtc = lockedUntil;
+        }
+    }
+
+    public Task CompleteTaskOrchestrationWorkItemAsync(
+        TaskOrchestrationWorkItem workItem,
+        OrchestrationRuntimeState newOrchestrationRuntimeState,
+        IList<TaskMessage> outboundMessages,
+        IList<TaskMessage> orchestratorMessages,
+        IList<TaskMessage> timerMessages,
+        TaskMessage continuedAsNewMessage,
+        OrchestrationState orchestrationState) =>
+        SaveEpisodeAsync((PostgresOrchestrationWorkItem)workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState, CancellationToken.None);
+
+    /// <summary>
+    /// One transaction, one round trip: check the lock is still ours, append the episode's history, delete the
+    /// messages it consumed, queue what it sent, write the instance's state and let go of the lock. A save whose
+    /// lock was lost (it expired and another worker took the instance) changes nothing.
+    /// </summary>
+    private async Task SaveEpisodeAsync(
+        PostgresOrchestrationWorkItem item,
+        OrchestrationRuntimeState? runtimeState,
+        IList<TaskMessage>? outbound,
+        IList<TaskMessage>? orchestratorMessages,
+        IList<TaskMessage>? timers,
+        TaskMessage? continuedAsNew,
+        OrchestrationState? state,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command("SELECT durable.hold_lock(@id, @token)", ("id", item.InstanceId), ("token", item.LockToken)));
+
+        var executionId = runtimeState?.OrchestrationInstance?.ExecutionId ?? item.ExecutionId;
+        if (runtimeState is not null)
+        {
+            // A new execution (continue-as-new) starts a new history; otherwise only the events added in this episode.
+            var first = executionId == item.ExecutionId ? item.HistoryCount : 0;
+            if (first == 0 && executionId != item.ExecutionId)
+            {
+                batch.BatchCommands.Add(Command("DELETE FROM durable.history WHERE instance_id = @id", ("id", item.InstanceId)));
+            }
+
+            var events = runtimeState.Events.Skip(first).Select(DurableJson.Write).ToArray();
+            if (events.Length > 0)
+            {
+                batch.BatchCommands.Add(Command(
+                    """
+                    INSERT INTO durable.history (instance_id, execution_id, sequence, event)
+                    SELECT @id, @execution, @first + t.ordinality::int - 1, t.event FROM unnest(@events) WITH ORDINALITY AS t(event, ordinality)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    ("id", item.InstanceId), ("execution", executionId), ("first", first), ("events", events)));
+            }
+        }
+
+        batch.BatchCommands.Add(Command("DELETE FROM durable.orchestration_messages WHERE id = ANY(@ids)", ("ids", item.MessageIds)));
+
+        if (outbound is { Count: > 0 })
+        {
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO durable.activity_messages (instance_id, available_at, message) SELECT t.instance_id, now(), t.message FROM unnest(@instances, @messages) AS t(instance_id, message)",
+                ("instances", outbound.Select(m => m.OrchestrationInstance.InstanceId).ToArray()), ("messages", outbound.Select(DurableJson.Write).ToArray())));
+            batch.BatchCommands.Add(Notify(NotificationListener.ActivityChannel));
+        }
+
+        var toOrchestrations = new List<TaskMessage>();
+        toOrchestrations.AddRange(orchestratorMessages ?? []);
+        toOrchestrations.AddRange(timers ?? []);
+        if (continuedAsNew is not null)
+        {
+            toOrchestrations.Add(continuedAsNew);
+        }
+
+        // A sub-orchestration (or a continued-as-new execution) starts like an instance created by a client.
+        foreach (var start in toOrchestrations.Where(m => m.Event is ExecutionStartedEvent))
+        {
+            AddCreateInstance(batch, start, (ExecutionStartedEvent)start.Event, dedupeStatuses: null);
+        }
+
+        var others = toOrchestrations.Where(m => m.Event is not ExecutionStartedEvent).ToList();
+        if (others.Count > 0)
+        {
+            AddSendMessages(batch, others);
+        }
+
+        if (state is not null)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                UPDATE durable.instances SET
+                    execution_id = @execution, name = @name, version = @version, status = @status, created_at = @created,
+                    last_updated_at = now(), completed_at = @completed, input = @input, output = @output,
+                    custom_status = @custom_status, failure = @failure, tags = @tags,
+                    locked_until = '-infinity', lock_owner = NULL, lock_token = NULL
+                WHERE instance_id = @id
+                """,
+                ("id", item.InstanceId), ("execution", executionId), ("name", state.Name), ("version", NullIfEmpty(state.Version)),
+                ("status", state.OrchestrationStatus.ToString()), ("created", Utc(state.CreatedTime) ?? time.GetUtcNow().UtcDateTime),
+                ("completed", IsTerminal(state.OrchestrationStatus) ? Utc(state.CompletedTime) ?? time.GetUtcNow().UtcDateTime : null),
+                ("input", state.Input), ("output", state.Output), ("custom_status", state.Status),
+                ("failure", DurableJson.Write(state.FailureDetails)), ("tags", DurableJson.Write(state.Tags))));
+        }
+        else
+        {
+            batch.BatchCommands.Add(Command(
+                "UPDATE durable.instances SET locked_until = '-infinity', lock_owner = NULL, lock_token = NULL WHERE instance_id = @id",
+                ("id", item.InstanceId)));
+        }
+
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == LockLostState)
+        {
+            DurableLog.OrchestrationLockLost(logger, item.InstanceId);
+            throw new InvalidOperationException($"The lock on orchestration '{item.InstanceId}' was lost; the episode was not saved.", ex);
+        }
+    }
+
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => UnlockAsync((PostgresOrchestrationWorkItem)workItem);
+
+    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => UnlockAsync((PostgresOrchestrationWorkItem)workItem);
+
+    /// <summary>Lets go of the instance if this episode still holds it; its messages stay queued for the next one.</summary>
+    private async Task UnlockAsync(PostgresOrchestrationWorkItem item)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command(
+            "UPDATE durable.instances SET locked_until = '-infinity', lock_owner = NULL, lock_token = NULL WHERE instance_id = @id AND lock_token = @token",
+            ("id", item.InstanceId), ("token", item.LockToken)));
+        batch.BatchCommands.Add(Notify(NotificationListener.OrchestrationChannel));
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    // ---- activities ---------------------------------------------------------------------------------------------
+
+    public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
+        await FetchAsync(activityWork, TryLockActivityAsync, next: null, receiveTimeout, cancellationToken);
+
+    private async Task<TaskActivityWorkItem?> TryLockActivityAsync(CancellationToken cancellationToken)
+    {
+        var token = Guid.NewGuid();
+        await using var command = Command(dataSource,
+            """
+            UPDATE durable.activity_messages
+            SET available_at = now() + @lease, lock_owner = @owner, lock_token = @token, dequeue_count = dequeue_count + 1
+            WHERE id = (
+                SELECT id FROM durable.activity_messages
+                WHERE available_at <= now()
+                ORDER BY available_at, id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, message, dequeue_count, available_at
+            """,
+            ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var id = reader.GetInt64(0);
+        return new PostgresActivityWorkItem
+        {
+            Id = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            MessageId = id,
+            TaskMessage = DurableJson.Read<TaskMessage>(reader.GetString(1)),
+            DeliveryAttempt = reader.GetInt32(2),
+            LockedUntilUtc = reader.GetDateTime(3),
+            LockToken = token,
+        };
+    }
+
+    public async Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem)
+    {
+        var item = (PostgresActivityWorkItem)workItem;
+        await using var command = Command(dataSource,
+            "UPDATE durable.activity_messages SET available_at = now() + @lease WHERE id = @id AND lock_token = @token RETURNING available_at",
+            ("lease", settings.LockTimeout), ("id", item.MessageId), ("token", item.LockToken));
+        if (await command.ExecuteScalarAsync() is DateTime lockedUntil)
+        {
+            item.LockedUntilUtc = lockedUntil;
+        }
+
+        return item;
+    }
+
+    /// <summary>
+    /// Deletes the activity's message and queues its result for the orchestration, in one statement: a result whose
+    /// lock was lost (the message expired and was taken again) is dropped, since the other execution answers.
+    /// </summary>
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        var item = (PostgresActivityWorkItem)workItem;
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command(
+            """
+            WITH done AS (
+                DELETE FROM durable.activity_messages WHERE id = @id AND lock_token = @token RETURNING instance_id)
+            INSERT INTO durable.orchestration_messages (instance_id, visible_at, message)
+            SELECT done.instance_id, now(), @message FROM done
+            WHERE EXISTS (SELECT 1 FROM durable.instances i WHERE i.instance_id = done.instance_id)
+            """,
+            ("id", item.MessageId), ("token", item.LockToken), ("message", DurableJson.Write(responseMessage))));
+        batch.BatchCommands.Add(Notify(NotificationListener.OrchestrationChannel));
+        await batch.ExecuteNonQueryAsync();
+        if (batch.BatchCommands[0].RecordsAffected == 0)
+        {
+            DurableLog.ActivityLockLost(logger, item.MessageId, item.TaskMessage.OrchestrationInstance.InstanceId);
+        }
+    }
+
+    /// <summary>
+    /// Gives the message back: at once the first time (a stopping worker hands over what it had just taken), then
+    /// with a growing delay, so a message that keeps failing to be processed does not spin.
+    /// </summary>
+    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
+    {
+        var item = (PostgresActivityWorkItem)workItem;
+        var attempt = (int)Math.Clamp(item.DeliveryAttempt ?? 1, 1, 10);
+        var delay = attempt == 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(30, 1 << (attempt - 2)));
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command(
+            "UPDATE durable.activity_messages SET available_at = now() + @delay, lock_owner = NULL, lock_token = NULL WHERE id = @id AND lock_token = @token",
+            ("delay", delay), ("id", item.MessageId), ("token", item.LockToken)));
+        batch.BatchCommands.Add(Notify(NotificationListener.ActivityChannel));
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    // ---- fetch loop ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Looks for work; when there is none, waits for a notification, the next timer, or the poll interval, whichever
+    /// comes first, until <paramref name="receiveTimeout"/>.
+    /// </summary>
+    private async Task<T?> FetchAsync<T>(
+        WorkSignal signal,
+        Func<CancellationToken, Task<T?>> tryLock,
+        Func<CancellationToken, Task<DateTime?>>? next,
+        TimeSpan receiveTimeout,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        var deadline = time.GetUtcNow() + receiveTimeout;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var woken = signal.Next;
+            if (await tryLock(cancellationToken) is { } item)
+            {
+                return item;
+            }
+
+            var now = time.GetUtcNow();
+            var wait = Min(deadline - now, settings.MaxPollingInterval);
+            if (next is not null && await next(cancellationToken) is { } due)
+            {
+                wait = Min(wait, new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc)) - now);
+            }
+
+            if (deadline <= now)
+            {
+                return null;
+            }
+
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.WhenAny(woken, Task.Delay(wait, time, cancellationToken));
+            }
+        }
+
+        return null;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static bool IsTerminal(OrchestrationStatus status) =>
+        status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled;
+
+    private static DateTime? Utc(DateTime value) =>
+        value == default || value == DateTime.MinValue ? null : DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static NpgsqlBatchCommand Notify(string channel) => new($"SELECT pg_notify('{channel}', '')");
+
+    private static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(Parameter(name, value));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = source.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(Parameter(name, value));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlParameter Parameter(string name, object? value) => value switch
+    {
+        // An untyped null: PostgreSQL infers its type from where it is used.
+        null => new NpgsqlParameter(name, DBNull.Value),
+        _ => new NpgsqlParameter(name, value),
+    };
+
+    private sealed class PostgresOrchestrationWorkItem : TaskOrchestrationWorkItem
+    {
+        public required Guid LockToken { get; init; }
+
+        public required string ExecutionId { get; init; }
+
+        public required int HistoryCount { get; init; }
+
+        public required long[] MessageIds { get; init; }
+    }
+
+    private sealed class PostgresActivityWorkItem : TaskActivityWorkItem
+    {
+        public required long MessageId { get; init; }
+
+        public required Guid LockToken { get; init; }
+    }
+}
