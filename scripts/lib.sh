@@ -251,24 +251,61 @@ pg_running_port() { sed -n 4p "$1/postmaster.pid" 2>/dev/null || true; }
 
 # --- benchmarks ---------------------------------------------------------------------------------------------------
 BENCH_API_KEY=bench-api-key-0123456789
+BENCH_SERVER_PID=""
+BENCH_SERVER_SETTINGS=()
+# Processes a benchmark started besides the Server (a fake LLM): stopped with it on exit.
+BENCH_EXTRA_PIDS=()
 
-# Start a Server for a benchmark: its own port ($1), task hub ($2) and fresh database ($3), the simulated provider,
-# an API key ($BENCH_API_KEY), and any extra NAME=value settings after that. Sets BENCH_SERVER_PID, stops the
-# Server and drops the database on exit, and returns once /health answers.
+# Start a Server for a benchmark: its own port ($1), task hub and worker id ($2) and fresh database ($3), the simulated
+# provider, an API key ($BENCH_API_KEY), and any extra NAME=value settings after that (they override the ones here).
+# Sets BENCH_SERVER_PID, stops the Server (and BENCH_EXTRA_PIDS) and drops the database on exit, and returns once
+# /health answers. scripts/infra-up.sh runs only when something the Server needs does not answer (the PostgreSQL
+# pair, and Azurite when the settings name Durable__Backend=AzureStorage), so a benchmark leaves running
+# infrastructure alone.
 start_bench_server() {
   local port="$1" hub="$2" db="$3"; shift 3
-  bash "$REPO_ROOT/scripts/infra-up.sh" >/dev/null
+  local needed=("$PG_PRIMARY_PORT" "$PG_REPLICA_PORT") infra_args=(--postgres-only) p
+  if [[ " $* " == *" Durable__Backend=AzureStorage "* ]]; then
+    needed+=("${AZURITE_PORTS[@]}")
+    infra_args=()
+  fi
+  for p in "${needed[@]}"; do
+    port_open "$p" || { bash "$REPO_ROOT/scripts/infra-up.sh" "${infra_args[@]}" >/dev/null; break; }
+  done
   dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  BENCH_SERVER_SETTINGS=(ASPNETCORE_URLS="http://127.0.0.1:$port" Durable__TaskHubName="$hub" Durable__WorkerId="$hub"
+    Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Database=$db;Username=postgres;Password=postgres"
+    Postgres__ReplicaConnectionString="Host=127.0.0.1;Port=$PG_REPLICA_PORT;Database=$db;Username=postgres;Password=postgres"
+    Llm__Provider=simulated Logging__LogLevel__Default=Warning Auth__ApiKeys__bench="$BENCH_API_KEY" "$@")
+  BENCH_SERVER_PORT="$port"
+  BENCH_SERVER_LOG="$INFRA_DIR/bench-$hub.log"
+  BENCH_SERVER_DB="$db"
+  : >"$BENCH_SERVER_LOG"
+  trap stop_bench_server EXIT
+  restart_bench_server
+}
+
+# Start the Server start_bench_server set up again, with the same settings (worker id, task hub, database), after
+# it died or was killed; its log goes on in the same file. Sets BENCH_SERVER_PID and returns once /health answers.
+restart_bench_server() {
   (cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Debug/net10.0" &&
-    exec env ASPNETCORE_URLS="http://127.0.0.1:$port" Durable__TaskHubName="$hub" Durable__WorkerId="$hub" \
-      Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Database=$db;Username=postgres;Password=postgres" \
-      Postgres__ReplicaConnectionString="Host=127.0.0.1;Port=$PG_REPLICA_PORT;Database=$db;Username=postgres;Password=postgres" \
-      Llm__Provider=simulated Logging__LogLevel__Default=Warning Auth__ApiKeys__bench="$BENCH_API_KEY" "$@" \
-      dotnet Orchestrator.Server.dll) >"$INFRA_DIR/bench-$hub.log" 2>&1 &
+    exec env "${BENCH_SERVER_SETTINGS[@]}" dotnet Orchestrator.Server.dll) >>"$BENCH_SERVER_LOG" 2>&1 &
   BENCH_SERVER_PID=$!
-  # shellcheck disable=SC2064 # the values are fixed now
-  trap "kill $BENCH_SERVER_PID 2>/dev/null; wait $BENCH_SERVER_PID 2>/dev/null; PGPASSWORD=postgres psql -h 127.0.0.1 -p $PG_PRIMARY_PORT -U postgres -qc 'DROP DATABASE IF EXISTS $db WITH (FORCE)' >/dev/null 2>&1 || true" EXIT
   local _
-  for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0; sleep 0.5; done
-  die "the benchmark Server did not become healthy (log: $INFRA_DIR/bench-$hub.log)"
+  for _ in $(seq 1 240); do
+    curl -fsS "http://127.0.0.1:$BENCH_SERVER_PORT/health" >/dev/null 2>&1 && return 0
+    pid_alive "$BENCH_SERVER_PID" || break
+    sleep 0.25
+  done
+  die "the benchmark Server did not become healthy (log: $BENCH_SERVER_LOG)"
+}
+
+# The exit trap of start_bench_server: stops the Server and BENCH_EXTRA_PIDS (by PID) and drops the database.
+stop_bench_server() {
+  local pid
+  for pid in "$BENCH_SERVER_PID" "${BENCH_EXTRA_PIDS[@]}"; do
+    if pid_alive "$pid"; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  done
+  PGPASSWORD=postgres psql -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -qc \
+    "DROP DATABASE IF EXISTS $BENCH_SERVER_DB WITH (FORCE)" >/dev/null 2>&1 || true
 }
