@@ -109,6 +109,9 @@ else
   PROVIDER="simulated (in the Server)"
 fi
 
+# Extra Server settings to try, e.g. BENCH_SETTINGS="Durable__DispatcherCount=2 Postgres__MaxPoolSize=100".
+read -r -a extra <<<"${BENCH_SETTINGS:-}"
+settings+=("${extra[@]}")
 start_bench_server "$PORT" "$HUB" "$DB" "${settings[@]}"
 BASE="http://127.0.0.1:$PORT"
 SETTINGS_JSON="$(printf '{"backend":"%s","provider":"%s","runs":%s,"steps":%s,"latency":%s,"concurrency":%s,"submit_concurrency":%s,"limiter":"%s","fake_llm_url":"%s"}' \

@@ -19,6 +19,9 @@ public sealed partial class PostgresOrchestrationService :
     // Raised by durable.hold_lock when an episode's lock was lost: the whole save is rolled back.
     private const string LockLostState = "DT409";
 
+    // The most work items one round trip locks.
+    private const int MaxLockBatch = 16;
+
     private const string InstanceColumns =
         "instance_id, execution_id, name, version, status, created_at, last_updated_at, completed_at, scheduled_start_at, custom_status, failure, parent_instance, tags";
 
@@ -28,6 +31,8 @@ public sealed partial class PostgresOrchestrationService :
     private readonly WorkSignal orchestrationWork = new();
     private readonly WorkSignal activityWork = new();
     private readonly TimeProvider time = TimeProvider.System;
+    private readonly LockedWork<PostgresOrchestrationWorkItem> episodes;
+    private readonly LockedWork<PostgresActivityWorkItem> activities;
     private CancellationTokenSource? running;
     private Task? listening;
 
@@ -38,6 +43,8 @@ public sealed partial class PostgresOrchestrationService :
         this.settings = settings;
         dataSource = settings.DataSource;
         logger = settings.LoggerFactory.CreateLogger("Orchestrator.Durable.Postgres");
+        episodes = new LockedWork<PostgresOrchestrationWorkItem>(settings.MaxConcurrentOrchestrations, MaxLockBatch);
+        activities = new LockedWork<PostgresActivityWorkItem>(settings.MaxConcurrentActivities, MaxLockBatch);
     }
 
     public int TaskOrchestrationDispatcherCount => settings.DispatcherCount;
@@ -96,6 +103,25 @@ public sealed partial class PostgresOrchestrationService :
             await listening;
         }
 
+        // Work locked for this worker but never handed to it goes back to the queue at once (or, with the database
+        // away, when its lock expires).
+        try
+        {
+            foreach (var episode in episodes.Drain())
+            {
+                await UnlockAsync(episode);
+            }
+
+            foreach (var activity in activities.Drain())
+            {
+                await AbandonTaskActivityWorkItemAsync(activity);
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            DurableLog.StaleLockReleaseFailed(logger, ex.Message);
+        }
+
         running.Dispose();
         running = null;
         listening = null;
@@ -129,82 +155,87 @@ public sealed partial class PostgresOrchestrationService :
     // ---- orchestration episodes ---------------------------------------------------------------------------------
 
     public async Task<TaskOrchestrationWorkItem?> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        await FetchAsync(orchestrationWork, TryLockOrchestrationAsync, NextTimerAsync, receiveTimeout, cancellationToken);
+        await FetchAsync(orchestrationWork, episodes, TryLockOrchestrationsAsync, NextTimerAsync, receiveTimeout, cancellationToken);
 
     /// <summary>
-    /// One round trip: lock the instance whose oldest visible message is oldest, among those nobody holds, and read
-    /// its visible messages and the history of its current execution.
+    /// One round trip: lock the instances whose oldest visible messages are oldest, among those nobody holds (as many
+    /// as the worker has room for), and read their visible messages and the history of their current executions.
     /// </summary>
-    private async Task<TaskOrchestrationWorkItem?> TryLockOrchestrationAsync(CancellationToken cancellationToken)
+    private async Task<List<PostgresOrchestrationWorkItem>> TryLockOrchestrationsAsync(int count, CancellationToken cancellationToken)
     {
-        while (true)
+        var token = Guid.NewGuid();
+        await using var batch = dataSource.CreateBatch();
+        // An instance with several visible messages appears more than once in the join; it is locked and updated once.
+        batch.BatchCommands.Add(Command(
+            """
+            WITH next AS (
+                SELECT i.instance_id
+                FROM durable.orchestration_messages m
+                JOIN durable.instances i ON i.instance_id = m.instance_id
+                WHERE m.visible_at <= now() AND i.locked_until <= now()
+                ORDER BY m.visible_at
+                LIMIT @count
+                FOR UPDATE OF i SKIP LOCKED)
+            UPDATE durable.instances i
+            SET locked_until = now() + @lease, lock_owner = @owner, lock_token = @token
+            FROM next WHERE i.instance_id = next.instance_id
+            RETURNING i.instance_id, i.execution_id, i.locked_until
+            """,
+            ("count", count), ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token)));
+        batch.BatchCommands.Add(Command(
+            """
+            SELECT m.instance_id, m.id, m.message FROM durable.orchestration_messages m
+            JOIN durable.instances i ON i.instance_id = m.instance_id
+            WHERE i.lock_owner = @owner AND i.lock_token = @token AND m.visible_at <= now()
+            ORDER BY m.id
+            """,
+            ("owner", settings.WorkerId), ("token", token)));
+        batch.BatchCommands.Add(Command(
+            """
+            SELECT h.instance_id, h.event FROM durable.history h
+            JOIN durable.instances i ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id
+            WHERE i.lock_owner = @owner AND i.lock_token = @token
+            ORDER BY h.instance_id, h.sequence
+            """,
+            ("owner", settings.WorkerId), ("token", token)));
+
+        var locked = new List<(string InstanceId, string ExecutionId, DateTime LockedUntil)>();
+        var messages = new Dictionary<string, List<(long Id, TaskMessage Message)>>(StringComparer.Ordinal);
+        var histories = new Dictionary<string, List<HistoryEvent>>(StringComparer.Ordinal);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            var token = Guid.NewGuid();
-            await using var batch = dataSource.CreateBatch();
-            batch.BatchCommands.Add(Command(
-                """
-                WITH next AS (
-                    SELECT i.instance_id
-                    FROM durable.orchestration_messages m
-                    JOIN durable.instances i ON i.instance_id = m.instance_id
-                    WHERE m.visible_at <= now() AND i.locked_until <= now()
-                    ORDER BY m.visible_at
-                    LIMIT 1
-                    FOR UPDATE OF i SKIP LOCKED)
-                UPDATE durable.instances i
-                SET locked_until = now() + @lease, lock_owner = @owner, lock_token = @token
-                FROM next WHERE i.instance_id = next.instance_id
-                RETURNING i.instance_id, i.execution_id, i.locked_until
-                """,
-                ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token)));
-            batch.BatchCommands.Add(Command(
-                """
-                SELECT m.id, m.message FROM durable.orchestration_messages m
-                WHERE m.instance_id = (SELECT instance_id FROM durable.instances WHERE lock_owner = @owner AND lock_token = @token)
-                  AND m.visible_at <= now()
-                ORDER BY m.id
-                """,
-                ("owner", settings.WorkerId), ("token", token)));
-            batch.BatchCommands.Add(Command(
-                """
-                SELECT h.event FROM durable.history h
-                JOIN durable.instances i ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id
-                WHERE i.lock_owner = @owner AND i.lock_token = @token
-                ORDER BY h.sequence
-                """,
-                ("owner", settings.WorkerId), ("token", token)));
-
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            var instanceId = reader.GetString(0);
-            var executionId = reader.GetString(1);
-            var lockedUntil = reader.GetDateTime(2);
-            await reader.NextResultAsync(cancellationToken);
-            var messages = new List<(long Id, TaskMessage Message)>();
             while (await reader.ReadAsync(cancellationToken))
             {
-                messages.Add((reader.GetInt64(0), DurableJson.Read<TaskMessage>(reader.GetString(1))));
+                locked.Add((reader.GetString(0), reader.GetString(1), reader.GetDateTime(2)));
             }
 
             await reader.NextResultAsync(cancellationToken);
-            var history = new List<HistoryEvent>();
             while (await reader.ReadAsync(cancellationToken))
             {
-                history.Add(DurableJson.Read<HistoryEvent>(reader.GetString(0)));
+                var list = messages.TryGetValue(reader.GetString(0), out var found) ? found : messages[reader.GetString(0)] = [];
+                list.Add((reader.GetInt64(1), DurableJson.Read<TaskMessage>(reader.GetString(2))));
             }
 
-            await reader.DisposeAsync();
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var list = histories.TryGetValue(reader.GetString(0), out var found) ? found : histories[reader.GetString(0)] = [];
+                list.Add(DurableJson.Read<HistoryEvent>(reader.GetString(1)));
+            }
+        }
+
+        var workItems = new List<PostgresOrchestrationWorkItem>(locked.Count);
+        foreach (var (instanceId, executionId, lockedUntil) in locked)
+        {
+            var all = messages.GetValueOrDefault(instanceId) ?? [];
+            var history = histories.GetValueOrDefault(instanceId) ?? [];
 
             // A message for an execution that is no longer current (a task completed after the instance was
             // restarted) would confuse the new one; it is dropped, as the Azure Storage provider drops it.
-            var current = messages.Where(m => IsForExecution(m.Message, executionId)).ToList();
-            if (current.Count < messages.Count)
+            var current = all.Where(m => IsForExecution(m.Message, executionId)).ToList();
+            if (current.Count < all.Count)
             {
-                DurableLog.StaleMessagesDiscarded(logger, instanceId, messages.Count - current.Count);
+                DurableLog.StaleMessagesDiscarded(logger, instanceId, all.Count - current.Count);
             }
 
             var workItem = new PostgresOrchestrationWorkItem
@@ -216,16 +247,20 @@ public sealed partial class PostgresOrchestrationService :
                 LockToken = token,
                 ExecutionId = executionId,
                 HistoryCount = history.Count,
-                MessageIds = messages.Select(m => m.Id).ToArray(),
+                MessageIds = all.Select(m => m.Id).ToArray(),
             };
             if (current.Count > 0)
             {
-                return workItem;
+                workItems.Add(workItem);
             }
-
-            // Nothing left to run: delete what was dropped, let go of the instance and look for the next one.
-            await SaveEpisodeAsync(workItem, null, null, null, null, null, null, cancellationToken);
+            else
+            {
+                // Nothing left to run: delete what was dropped and let go of the instance.
+                await SaveEpisodeAsync(workItem, null, null, null, null, null, null, cancellationToken);
+            }
         }
+
+        return workItems;
     }
 
     private static bool IsForExecution(TaskMessage message, string executionId) =>
@@ -370,11 +405,13 @@ public sealed partial class PostgresOrchestrationService :
 
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => UnlockAsync((PostgresOrchestrationWorkItem)workItem);
 
+    /// <summary>The end of every episode, saved or not (DurableTask.Core calls it last).</summary>
     public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => UnlockAsync((PostgresOrchestrationWorkItem)workItem);
 
     /// <summary>Lets go of the instance if this episode still holds it; its messages stay queued for the next one.</summary>
     private async Task UnlockAsync(PostgresOrchestrationWorkItem item)
     {
+        episodes.End(item);
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command(
             "UPDATE durable.instances SET locked_until = '-infinity', lock_owner = NULL, lock_token = NULL WHERE instance_id = @id AND lock_token = @token",
@@ -386,40 +423,43 @@ public sealed partial class PostgresOrchestrationService :
     // ---- activities ---------------------------------------------------------------------------------------------
 
     public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        await FetchAsync(activityWork, TryLockActivityAsync, next: null, receiveTimeout, cancellationToken);
+        await FetchAsync(activityWork, activities, TryLockActivitiesAsync, next: null, receiveTimeout, cancellationToken);
 
-    private async Task<TaskActivityWorkItem?> TryLockActivityAsync(CancellationToken cancellationToken)
+    /// <summary>One round trip: lock the oldest available activity messages, as many as the worker has room for.</summary>
+    private async Task<List<PostgresActivityWorkItem>> TryLockActivitiesAsync(int count, CancellationToken cancellationToken)
     {
         var token = Guid.NewGuid();
         await using var command = Command(dataSource,
             """
-            UPDATE durable.activity_messages
-            SET available_at = now() + @lease, lock_owner = @owner, lock_token = @token, dequeue_count = dequeue_count + 1
-            WHERE id = (
+            UPDATE durable.activity_messages a
+            SET available_at = now() + @lease, lock_owner = @owner, lock_token = @token, dequeue_count = a.dequeue_count + 1
+            FROM (
                 SELECT id FROM durable.activity_messages
                 WHERE available_at <= now()
                 ORDER BY available_at, id
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED)
-            RETURNING id, message, dequeue_count, available_at
+                LIMIT @count
+                FOR UPDATE SKIP LOCKED) next
+            WHERE a.id = next.id
+            RETURNING a.id, a.message, a.dequeue_count, a.available_at
             """,
-            ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token));
+            ("count", count), ("lease", settings.LockTimeout), ("owner", settings.WorkerId), ("token", token));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        var items = new List<PostgresActivityWorkItem>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            var id = reader.GetInt64(0);
+            items.Add(new PostgresActivityWorkItem
+            {
+                Id = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                MessageId = id,
+                TaskMessage = DurableJson.Read<TaskMessage>(reader.GetString(1)),
+                DeliveryAttempt = reader.GetInt32(2),
+                LockedUntilUtc = reader.GetDateTime(3),
+                LockToken = token,
+            });
         }
 
-        var id = reader.GetInt64(0);
-        return new PostgresActivityWorkItem
-        {
-            Id = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            MessageId = id,
-            TaskMessage = DurableJson.Read<TaskMessage>(reader.GetString(1)),
-            DeliveryAttempt = reader.GetInt32(2),
-            LockedUntilUtc = reader.GetDateTime(3),
-            LockToken = token,
-        };
+        return items;
     }
 
     public async Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem)
@@ -443,6 +483,7 @@ public sealed partial class PostgresOrchestrationService :
     public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
     {
         var item = (PostgresActivityWorkItem)workItem;
+        activities.End(item);
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command(
             """
@@ -468,6 +509,7 @@ public sealed partial class PostgresOrchestrationService :
     public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
     {
         var item = (PostgresActivityWorkItem)workItem;
+        activities.End(item);
         var attempt = (int)Math.Clamp(item.DeliveryAttempt ?? 1, 1, 10);
         var delay = attempt == 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(30, 1 << (attempt - 2)));
         await using var batch = dataSource.CreateBatch();
@@ -481,12 +523,14 @@ public sealed partial class PostgresOrchestrationService :
     // ---- fetch loop ---------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Looks for work; when there is none, waits for a notification, the next timer, or the poll interval, whichever
-    /// comes first, until <paramref name="receiveTimeout"/>.
+    /// Hands out a work item locked earlier in the same round trip as another, or looks for work; when there is none,
+    /// waits for a notification, the next timer, or the poll interval, whichever comes first, until
+    /// <paramref name="receiveTimeout"/>.
     /// </summary>
     private async Task<T?> FetchAsync<T>(
         WorkSignal signal,
-        Func<CancellationToken, Task<T?>> tryLock,
+        LockedWork<T> held,
+        Func<int, CancellationToken, Task<List<T>>> tryLock,
         Func<CancellationToken, Task<DateTime?>>? next,
         TimeSpan receiveTimeout,
         CancellationToken cancellationToken)
@@ -495,8 +539,13 @@ public sealed partial class PostgresOrchestrationService :
         var deadline = time.GetUtcNow() + receiveTimeout;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (held.TryTake(out var waiting))
+            {
+                return waiting;
+            }
+
             var woken = signal.Next;
-            if (await tryLock(cancellationToken) is { } item)
+            if (held.Add(await tryLock(held.BatchSize, cancellationToken)) is { } item)
             {
                 return item;
             }
