@@ -7,10 +7,14 @@
 #   3. infra/bicep-build.sh (the Bicep compiles and lints with no error or warning) and
 #      infra/hooks/test-postprovision.sh (the azd hook creates the first secrets once, never rotates them); a failure
 #      fails the run.
-#   4. dotnet test Orchestrator.Functions.sln (Debug), TRX results in .infra/test-results/ (cleaned first).
-#   5. Prints "N passed, N failed[, N skipped]" summed over all test projects.
-# Exit status is non-zero when dotnet test fails or when no test ran at all.
-# Extra arguments go to dotnet test, e.g.: scripts/test.sh --filter "FullyQualifiedName~Persistence"
+#   4. dotnet test (Debug) of the test projects under tests/: each once (Orchestrator.Core.Tests,
+#      Orchestrator.Functions.Tests) except Orchestrator.Server.Tests, which runs once per durable backend in
+#      ORCH_TEST_DURABLE_BACKENDS (space separated, default "Postgres AzureStorage", in that order; each pass sets
+#      ORCH_TEST_DURABLE_BACKEND for its tests). One TRX file per project and pass in .infra/test-results/ (cleaned
+#      first): <project>.trx, and Orchestrator.Server.Tests-<backend>.trx.
+#   5. Prints "N passed, N failed[, N skipped]" summed over every TRX file (a Server test counts once per backend).
+# Exit status is non-zero when a dotnet test fails or when no test ran at all.
+# Extra arguments go to every dotnet test, e.g.: scripts/test.sh --filter "FullyQualifiedName~Persistence"
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -19,6 +23,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+read -r -a durable_backends <<<"${ORCH_TEST_DURABLE_BACKENDS:-Postgres AzureStorage}"
+((${#durable_backends[@]} > 0)) || die "ORCH_TEST_DURABLE_BACKENDS names no durable backend (Postgres, AzureStorage)"
+for backend in "${durable_backends[@]}"; do
+  [[ "$backend" == Postgres || "$backend" == AzureStorage ]] ||
+    die "ORCH_TEST_DURABLE_BACKENDS: unknown durable backend '$backend' (Postgres, AzureStorage)"
+done
 
 if [[ "${ORCH_TEST_SKIP_INFRA:-0}" != 1 ]]; then
   bash "$REPO_ROOT/scripts/infra-up.sh"
@@ -56,9 +67,22 @@ rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 
 cd "$REPO_ROOT"
-# Default TRX file names are unique per test project (a fixed LogFileName would be overwritten by each project).
+# Every test project under tests/ except the Server's runs once; the Server's end-to-end suite once per durable
+# backend, built by its first pass. A failed pass does not stop the next; rc keeps the last failure.
 rc=0
-dotnet test Orchestrator.Functions.sln --logger trx --results-directory "$RESULTS_DIR" "$@" </dev/null || rc=$?
+server=Orchestrator.Server.Tests
+while IFS= read -r project; do
+  name="$(basename "$project" .csproj)"
+  [[ "$name" != "$server" ]] || continue
+  dotnet test "$project" --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS_DIR" "$@" </dev/null || rc=$?
+done < <(find tests -mindepth 2 -maxdepth 2 -name '*.Tests.csproj' | sort)
+build=()
+for backend in "${durable_backends[@]}"; do
+  log "$server on the $backend durable backend ..."
+  ORCH_TEST_DURABLE_BACKEND="$backend" dotnet test "tests/$server" "${build[@]}" --logger "trx;LogFileName=$server-$backend.trx" \
+    --results-directory "$RESULTS_DIR" "$@" </dev/null || rc=$?
+  build=(--no-build)
+done
 
 # Sum the <Counters> of every TRX file. failed = failed + error + timeout + aborted; skipped = the rest of total
 # (xUnit's skipped tests are counted in total but not in executed).

@@ -35,7 +35,8 @@ public sealed class HealthTests(HealthTests.LagFixture fixture) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health);
         Assert.Equal("unhealthy", report!["checks"]!["postgres"]!["status"]!.GetValue<string>());
-        Assert.Equal("healthy", report["checks"]!["taskhub"]!["status"]!.GetValue<string>());
+        // On Azure Storage the task hub does not depend on PostgreSQL; on Postgres it lives in the unreachable database.
+        Assert.Equal(TestEnvironment.DurableBackend == DurableBackend.AzureStorage ? "healthy" : "unhealthy", report["checks"]!["taskhub"]!["status"]!.GetValue<string>());
         Assert.DoesNotContain("not-the-password", report.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, start);

@@ -4,7 +4,7 @@ using Orchestrator.Server.Tests.Infrastructure;
 
 namespace Orchestrator.Server.Tests;
 
-/// <summary>Runs, cancels and retries real workflows through the Server against PostgreSQL, Azurite and a fake LLM.</summary>
+/// <summary>Runs, cancels and retries real workflows through the Server against PostgreSQL, its durable backend and a fake LLM.</summary>
 [Collection(EndToEnd.Name)]
 public sealed class WorkflowLifecycleTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {

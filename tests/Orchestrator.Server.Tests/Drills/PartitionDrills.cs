@@ -6,12 +6,12 @@ namespace Orchestrator.Server.Tests.Drills;
 /// <summary>
 /// The runbook's "Network partition" row (RTO 1 min, RPO 0): the paths from the Server to PostgreSQL, to the task hub
 /// storage and to the LLM provider black-holed for 45 s — packets dropped, nothing reset — through fault proxies,
-/// while twenty runs are in flight. When the network heals, work goes on where it stopped.
+/// while twenty runs are in flight. When the network heals, work goes on where it stopped. On the Postgres backend the
+/// task hub is in the database, behind the PostgreSQL proxy; on AzureStorage Azurite's three ports get proxies too.
 /// </summary>
 [Collection(DrillCollection.Name)]
 public sealed class PartitionDrills(DrillCluster cluster, ITestOutputHelper output)
 {
-    private const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private static readonly TimeSpan Rto = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Partition = TimeSpan.FromSeconds(45);
 
@@ -21,13 +21,19 @@ public sealed class PartitionDrills(DrillCluster cluster, ITestOutputHelper outp
     {
         var database = await cluster.NewDatabaseAsync("drill_partition");
         await using var postgres = await FaultProxy.StartAsync("127.0.0.1", cluster.Primary.Port);
-        await using var blob = await FaultProxy.StartAsync("127.0.0.1", 10000);
-        await using var queue = await FaultProxy.StartAsync("127.0.0.1", 10001);
-        await using var table = await FaultProxy.StartAsync("127.0.0.1", 10002);
-        FaultProxy[] proxies = [postgres, blob, queue, table];
+        var azureStorage = TestEnvironment.DurableBackend == DurableBackend.AzureStorage;
+        await using var blob = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10000) : null;
+        await using var queue = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10001) : null;
+        await using var table = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10002) : null;
+        FaultProxy[] proxies = azureStorage ? [postgres, blob!, queue!, table!] : [postgres];
 
-        var storage = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentAccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{blob.Port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue.Port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table.Port}/devstoreaccount1;";
+        var settings = azureStorage
+            ? new Dictionary<string, string?>
+            {
+                ["Durable__StorageConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={TestEnvironment.AzuriteAccountKey};" +
+                    $"BlobEndpoint=http://127.0.0.1:{blob!.Port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue!.Port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table!.Port}/devstoreaccount1;",
+            }
+            : null;
         FaultProxy? llm = null;
         await using var drill = await DrillWorkload.StartAsync(
             cluster.Direct(database),
@@ -37,7 +43,7 @@ public sealed class PartitionDrills(DrillCluster cluster, ITestOutputHelper outp
                 llm = FaultProxy.StartAsync(new Uri(url)).GetAwaiter().GetResult();
                 return llm.ForUrl(url);
             },
-            settings: new Dictionary<string, string?> { ["Durable__StorageConnectionString"] = storage });
+            settings: settings);
         await using var llmPartition = llm!;
         proxies = [.. proxies, llm!];
 

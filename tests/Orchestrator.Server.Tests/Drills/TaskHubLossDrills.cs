@@ -7,14 +7,15 @@ namespace Orchestrator.Server.Tests.Drills;
 /// <summary>
 /// The runbook's "Task hub loss" row (RTO 2 min, RPO 0 completed steps): the task hub's storage — its queues, tables
 /// and lease blobs — deleted while twenty runs are in flight, as when the storage account is lost or restored to an
-/// older point. The runs PostgreSQL still shows as Running resume from their recorded steps.
+/// older point. The runs PostgreSQL still shows as Running resume from their recorded steps. Azure Storage only: on the
+/// Postgres backend the task hub is part of the database, which the database drills crash, lose and restore.
 /// </summary>
 [Collection(DrillCollection.Name)]
 public sealed class TaskHubLossDrills(DrillCluster cluster, ITestOutputHelper output)
 {
     private static readonly TimeSpan Rto = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [AzureStorageFact("the drill deletes the task hub's queues, tables and lease blobs in Azure Storage")]
     [Trait("Scenario", "taskhub-loss")]
     public async Task Wiping_the_task_hub_storage_loses_no_completed_step()
     {

@@ -1,4 +1,5 @@
-using Azure.Data.Tables;
+using System.Net;
+using System.Text.Json.Nodes;
 using Npgsql;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
@@ -6,6 +7,8 @@ namespace Orchestrator.Server.Tests.Infrastructure;
 /// <summary>One fake LLM, one fresh database, one task hub and one Server process, shared by a test class.</summary>
 public class ServerFixture : IAsyncLifetime
 {
+    private const string ContinuationHeader = "x-ms-continuation-token";
+
     public FakeOpenAiServer Llm { get; private set; } = null!;
 
     public ServerProcess Server { get; private set; } = null!;
@@ -61,22 +64,36 @@ public class ServerFixture : IAsyncLifetime
     {
         var runs = await ScalarAsync("SELECT count(*) FROM workflow_states");
         var steps = await ScalarAsync("SELECT count(*) FROM workflow_steps");
-        var table = new TableClient(TestEnvironment.Azurite, TaskHub + "Instances");
-        var instances = 0;
-        try
-        {
-            await foreach (var _ in table.QueryAsync<TableEntity>(select: ["PartitionKey"]))
-            {
-                instances++;
-            }
-        }
-        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
-        {
-            // No instance was ever created: the table does not exist yet.
-        }
-
+        var instances = await DurableInstanceCountAsync();
         var adminRows = await ScalarAsync("SELECT (SELECT count(*) FROM admin_audit) + (SELECT count(*) FROM settings) + (SELECT count(*) FROM circuit_breakers)");
         return new StoredCounts(runs, steps, instances, adminRows);
+    }
+
+    /// <summary>
+    /// Every instance in the task hub, in any status, counted through the Server's Durable HTTP API (page by page), so
+    /// the count means the same on either durable backend.
+    /// </summary>
+    public async Task<int> DurableInstanceCountAsync()
+    {
+        var count = 0;
+        string? continuation = null;
+        do
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/runtime/webhooks/durabletask/instances?top=1000&showInput=false");
+            if (continuation is not null)
+            {
+                request.Headers.Add(ContinuationHeader, continuation);
+            }
+
+            using var response = await Api.Http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"listing the task hub's instances answered {response.StatusCode}: {body}");
+            count += JsonNode.Parse(body)!.AsArray().Count;
+            continuation = response.Headers.TryGetValues(ContinuationHeader, out var values) ? values.SingleOrDefault() : null;
+        }
+        while (!string.IsNullOrEmpty(continuation));
+
+        return count;
     }
 
     public async Task<List<Dictionary<string, object?>>> RowsAsync(string sql, params (string Name, object Value)[] parameters)

@@ -9,7 +9,8 @@ namespace Orchestrator.Server.Tests.Infrastructure;
 
 /// <summary>
 /// The Server run as its own OS process (as an operator runs it), so a test can kill it with SIGKILL and start it
-/// again on the same database, task hub and worker id.
+/// again on the same database, task hub and worker id. Its durable backend is <see cref="TestEnvironment.DurableBackend"/>;
+/// on Postgres the task hub lives in the database the Server is given.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -30,7 +31,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Postgres__ReplicaConnectionString"] = TestEnvironment.ReplicaOf(postgres),
             ["Auth__AdminToken"] = TestEnvironment.AdminToken,
             ["Auth__ApiKeys__" + TestEnvironment.ApiKeyName] = TestEnvironment.ApiKey,
-            ["Durable__StorageConnectionString"] = TestEnvironment.Azurite,
+            ["Durable__Backend"] = TestEnvironment.DurableBackend.ToString(),
+            ["Durable__StorageConnectionString"] = TestEnvironment.DurableBackend == DurableBackend.AzureStorage ? TestEnvironment.Azurite : TestEnvironment.UnreachableStorage,
             ["Durable__TaskHubName"] = taskHub,
             ["Durable__WorkerId"] = "e2e-" + taskHub,
             // The name its step leases carry: this logical Server's own (two Servers of one cluster share the worker id

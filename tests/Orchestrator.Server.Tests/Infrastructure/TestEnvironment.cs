@@ -22,6 +22,29 @@ public static class TestEnvironment
 
     public static string Azurite => Environment.GetEnvironmentVariable("ORCH_TEST_AZURITE") ?? "UseDevelopmentStorage=true";
 
+    /// <summary>Azurite's well-known development account key (public, documented; only Azurite accepts it).</summary>
+    public const string AzuriteAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>
+    /// The durable backend every test Server is started with: <c>ORCH_TEST_DURABLE_BACKEND</c>, <c>Postgres</c> (the
+    /// default) or <c>AzureStorage</c>. scripts/test.sh runs the Server tests once per backend.
+    /// </summary>
+    public static DurableBackend DurableBackend => Environment.GetEnvironmentVariable("ORCH_TEST_DURABLE_BACKEND") switch
+    {
+        null or "" or nameof(DurableBackend.Postgres) => DurableBackend.Postgres,
+        nameof(DurableBackend.AzureStorage) => DurableBackend.AzureStorage,
+        var other => throw new InvalidOperationException(
+            $"ORCH_TEST_DURABLE_BACKEND is '{other}'; it must be {nameof(DurableBackend.Postgres)} (the default) or {nameof(DurableBackend.AzureStorage)}."),
+    };
+
+    /// <summary>
+    /// The Azure Storage setting of a Server on the Postgres backend: Azurite's account where nothing listens, so a
+    /// Server that touched Azure Storage anyway would fail instead of quietly using the Azurite the suite runs.
+    /// </summary>
+    public static string UnreachableStorage { get; } =
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};" +
+        "BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;";
+
     public static string RepositoryRoot
     {
         get
