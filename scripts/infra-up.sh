@@ -13,7 +13,9 @@
 # Superuser postgres/postgres (password over TCP, trust over local sockets); role replicator/replicator.
 # Must run as root (PostgreSQL server processes run as the `postgres` OS user through runuser).
 # Stop with scripts/infra-down.sh (add --purge to delete the data).
-# Usage: scripts/infra-up.sh [--postgres-only]     --postgres-only: no Azurite and no runbook host names
+# Usage: scripts/infra-up.sh [--no-azurite | --postgres-only]
+#   --no-azurite     no Azurite (the Server's default PostgreSQL durable backend does not need it)
+#   --postgres-only  no Azurite and no runbook host names
 # Ports can be moved with ORCH_INFRA_PG_PORT, ORCH_INFRA_PG_REPLICA_PORT, ORCH_INFRA_AZURITE_{BLOB,QUEUE,TABLE}_PORT,
 # and all state with ORCH_INFRA_DIR (a second, independent pair for drills); pass the same values to
 # infra-down.sh/test.sh/failover.sh/backup.sh/restore.sh. The header above describes the defaults.
@@ -25,11 +27,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$REPO_ROOT/scripts/lib-postgres.sh"
 
 POSTGRES_ONLY=0
+NO_AZURITE=0
 for arg in "$@"; do
   case "$arg" in
-    --postgres-only) POSTGRES_ONLY=1 ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $arg (expected --postgres-only)" ;;
+    --postgres-only) POSTGRES_ONLY=1 NO_AZURITE=1 ;;
+    --no-azurite) NO_AZURITE=1 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --no-azurite or --postgres-only)" ;;
   esac
 done
 
@@ -420,7 +424,7 @@ ensure_azurite() {
 
 
 # ================================================================================================================
-((POSTGRES_ONLY)) || start_azurite_install
+((NO_AZURITE)) || start_azurite_install
 ensure_pg_installed
 ensure_pgbackrest_installed
 setup_pg_dirs
@@ -431,11 +435,13 @@ configure_primary
 ensure_replica
 commit_and_wait_replay
 ensure_backups
+if ((!NO_AZURITE)); then
+  ensure_azurite
+  finish_azurite_install
+fi
 if ((POSTGRES_ONLY)); then
   ALIAS_STATE="skipped (--postgres-only)"
 else
-  ensure_azurite
-  finish_azurite_install
   ensure_runbook_hosts
 fi
 
@@ -446,7 +452,7 @@ if [[ "$PG_PRIMARY_NODE" != "$PG_NODE1" ]]; then
   printf 'postgres roles swapped by scripts/failover.sh: the primary runs on the replica port (scripts/failover.sh switchback restores them)\n'
 fi
 printf 'backups pgBackRest stanza %s, repository %s (%s)\n' "$BACKUP_STANZA" "$BACKUP_REPO" "$BACKUP_STATE"
-if ((!POSTGRES_ONLY)); then
+if ((!NO_AZURITE)); then
   printf 'azurite blob 127.0.0.1:%s queue 127.0.0.1:%s table 127.0.0.1:%s (ready, %s)\n' \
     "${AZURITE_PORTS[0]}" "${AZURITE_PORTS[1]}" "${AZURITE_PORTS[2]}" "$AZURITE_STATE"
 fi

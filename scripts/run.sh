@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the product locally, end to end:
-#   1. scripts/infra-up.sh: PostgreSQL primary 127.0.0.1:5432 + streaming replica :5433, Azurite 10000-10002;
+#   1. scripts/infra-up.sh: PostgreSQL primary 127.0.0.1:5432 + streaming replica :5433 (the Server's task hub lives
+#      in PostgreSQL; Azurite 10000-10002 is started too only with Durable__Backend=AzureStorage);
 #   2. builds and starts the Server on http://localhost:8080 (log: .infra/server.log);
 #   3. submits the sample workflow (summarize-classify), prints its status-query URL, its progress and its output;
 #   4. leaves the Server running so the runbook's commands can be tried; Ctrl-C stops it.
@@ -50,7 +51,11 @@ else
   export Auth__Disabled=true
   AUTH_MODE="OFF (local development, loopback only): the runbook's commands work without a header; set ADMIN_TOKEN=<16+ characters> to switch it on"
 fi
-bash "$REPO_ROOT/scripts/infra-up.sh"
+if [[ "${Durable__Backend:-Postgres}" == AzureStorage ]]; then
+  bash "$REPO_ROOT/scripts/infra-up.sh"
+else
+  bash "$REPO_ROOT/scripts/infra-up.sh" --no-azurite
+fi
 # The Server's defaults are the original arrangement (primary 5432, replica 5433); after scripts/failover.sh, or
 # with moved ports, point it at the pair as it is: both hosts, and Npgsql picks whichever is the primary.
 pg_load_roles
