@@ -10,12 +10,14 @@ WORKDIR /src
 # Restore from the project files alone: this layer is reused until a package or a project reference changes.
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY functions/Orchestrator.Core/Orchestrator.Core.csproj functions/Orchestrator.Core/
+COPY functions/Orchestrator.Durable.Postgres/Orchestrator.Durable.Postgres.csproj functions/Orchestrator.Durable.Postgres/
 COPY functions/Orchestrator.Server/Orchestrator.Server.csproj functions/Orchestrator.Server/
 RUN dotnet restore functions/Orchestrator.Server/Orchestrator.Server.csproj
 
 # .editorconfig sets analyzer severities, and warnings are errors: the image builds with the same rules as CI.
 COPY .editorconfig ./
 COPY functions/Orchestrator.Core/ functions/Orchestrator.Core/
+COPY functions/Orchestrator.Durable.Postgres/ functions/Orchestrator.Durable.Postgres/
 COPY functions/Orchestrator.Server/ functions/Orchestrator.Server/
 # The output holds definitions/ (the sample workflows, Workflows:DefinitionsPath resolves next to the dll).
 RUN dotnet publish functions/Orchestrator.Server/Orchestrator.Server.csproj -c Release --no-restore -p:UseAppHost=false -o /app

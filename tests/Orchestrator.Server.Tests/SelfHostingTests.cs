@@ -182,6 +182,25 @@ public sealed class SelfHostingTests
     }
 
     [Fact]
+    public void Dockerfile_copies_the_folder_of_every_project_the_Server_builds_from_before_publishing()
+    {
+        var docker = Dockerfile();
+        var publish = docker.Where("RUN").FirstOrDefault(r => r.Arguments.Contains("dotnet publish", StringComparison.Ordinal));
+        Assert.True(publish is not null, $"{DockerfilePath}: no RUN dotnet publish");
+
+        var copiedBefore = docker.Where("COPY", publish.Stage)
+            .Where(c => c.Line < publish.Line && !c.Options().Flags.ContainsKey("from"))
+            .SelectMany(c => c.Options().Body.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+            .Select(s => s.TrimEnd('/'))
+            .ToList();
+        foreach (var project in ProjectClosure(Path.Combine("functions", "Orchestrator.Server", "Orchestrator.Server.csproj")))
+        {
+            var folder = Path.GetDirectoryName(project)!.Replace('\\', '/');
+            Assert.True(copiedBefore.Contains(folder), $"{DockerfilePath} line {publish.Line}: the publish builds {project}, but {folder}/ is not copied before it");
+        }
+    }
+
+    [Fact]
     public void Dockerfile_runs_as_a_non_root_user()
     {
         var docker = Dockerfile();
