@@ -8,7 +8,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Core.Auth;
 using Orchestrator.Core.Hosting;
@@ -182,6 +184,25 @@ public sealed class SelfHostingTests
     }
 
     [Fact]
+    public void Dockerfile_copies_the_folder_of_every_project_the_Server_builds_from_before_publishing()
+    {
+        var docker = Dockerfile();
+        var publish = docker.Where("RUN").FirstOrDefault(r => r.Arguments.Contains("dotnet publish", StringComparison.Ordinal));
+        Assert.True(publish is not null, $"{DockerfilePath}: no RUN dotnet publish");
+
+        var copiedBefore = docker.Where("COPY", publish.Stage)
+            .Where(c => c.Line < publish.Line && !c.Options().Flags.ContainsKey("from"))
+            .SelectMany(c => c.Options().Body.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+            .Select(s => s.TrimEnd('/'))
+            .ToList();
+        foreach (var project in ProjectClosure(Path.Combine("functions", "Orchestrator.Server", "Orchestrator.Server.csproj")))
+        {
+            var folder = Path.GetDirectoryName(project)!.Replace('\\', '/');
+            Assert.True(copiedBefore.Contains(folder), $"{DockerfilePath} line {publish.Line}: the publish builds {project}, but {folder}/ is not copied before it");
+        }
+    }
+
+    [Fact]
     public void Dockerfile_runs_as_a_non_root_user()
     {
         var docker = Dockerfile();
@@ -231,7 +252,7 @@ public sealed class SelfHostingTests
     public void Compose_defines_the_services_the_runbook_names()
     {
         var services = Compose().ServiceNames.ToList();
-        foreach (var name in new[] { "orchestrator", "postgres", "azurite" })
+        foreach (var name in new[] { "orchestrator", "postgres" })
         {
             Assert.True(services.Contains(name), $"{ComposePath}: no service '{name}' (has {string.Join(", ", services)})");
         }
@@ -291,13 +312,17 @@ public sealed class SelfHostingTests
     }
 
     [Fact]
-    public void Compose_starts_the_orchestrator_once_postgres_is_healthy_and_azurite_has_started()
+    public void Compose_starts_the_orchestrator_once_postgres_is_healthy()
     {
         var compose = Compose();
-        var dependsOn = compose.Service("orchestrator").Get("depends_on");
+        var dependsOn = compose.Service("orchestrator").Map("depends_on");
+        Assert.True(dependsOn is not null, $"{ComposePath}: orchestrator has no depends_on (in the long form, with conditions)");
         AssertValue("service_healthy", dependsOn.Text("postgres", "condition"), $"{ComposePath} orchestrator.depends_on.postgres.condition");
         Assert.True(compose.Service("postgres").Items("healthcheck", "test").Count > 0, $"{ComposePath}: postgres has no healthcheck, so service_healthy never comes");
-        Assert.True(dependsOn.Get("azurite") is not null, $"{ComposePath}: orchestrator.depends_on has no azurite");
+        foreach (var name in dependsOn.Children.Keys.Select(k => ((YamlScalarNode)k).Value!))
+        {
+            Assert.True(compose.ServiceNames.Contains(name), $"{ComposePath}: orchestrator.depends_on names {name}, which is no service");
+        }
     }
 
     [Fact]
@@ -306,8 +331,8 @@ public sealed class SelfHostingTests
         var service = Compose().Service("orchestrator");
         var id = Compose().Environment("orchestrator").GetValueOrDefault("Durable__WorkerId");
         Assert.True(!string.IsNullOrWhiteSpace(id) && ComposeFile.Variables(id).Count == 0,
-            $"{ComposePath}: orchestrator needs a fixed Durable__WorkerId, so a restarted container reclaims its own task hub partitions at once");
-        // Two live workers with one id would both own the partitions.
+            $"{ComposePath}: orchestrator needs a fixed Durable__WorkerId, so a restarted container takes back the work it had taken at once");
+        // Two live workers with one id would take each other's work: a starting worker frees every lock its id holds.
         var replicas = service.Text("deploy", "replicas") ?? service.Text("scale") ?? "1";
         AssertValue("1", replicas, $"{ComposePath} orchestrator.deploy.replicas (a fixed Durable__WorkerId allows one container)");
     }
@@ -337,22 +362,18 @@ public sealed class SelfHostingTests
     }
 
     [Fact]
-    public void Compose_azurite_keeps_its_data_on_a_volume_and_the_task_hub_points_at_it_by_name()
+    public void Compose_keeps_the_task_hub_in_postgres_and_needs_no_storage_account()
     {
         var compose = Compose();
-        Assert.True(compose.Service("azurite").Text("image")?.StartsWith("mcr.microsoft.com/azure-storage/azurite", StringComparison.Ordinal) == true, $"{ComposePath} azurite.image is {compose.Service("azurite").Text("image")}");
-        AssertNamedVolume(compose, "azurite", "/data");
-
-        var value = compose.Environment("orchestrator")["Durable__StorageConnectionString"];
-        var variable = Assert.Single(ComposeFile.Variables(value));
-        var connection = EnvFile(EnvExamplePath)[variable.Name].Split(';', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
-        // The one value the example carries: Azurite's documented development account, which only Azurite accepts.
-        AssertValue("devstoreaccount1", connection.GetValueOrDefault("AccountName"), $"{EnvExamplePath} {variable.Name} AccountName");
-        foreach (var (endpoint, port) in new[] { ("BlobEndpoint", 10000), ("QueueEndpoint", 10001), ("TableEndpoint", 10002) })
+        AssertTaskHubNeedsOnlyPostgres(compose.Environment("orchestrator"), $"{ComposePath} orchestrator.environment");
+        var images = compose.ServiceNames.Select(name => (Name: name, Image: compose.Service(name).Text("image") ?? string.Empty)).ToList();
+        Assert.True(images.All(s => !s.Image.Contains("azurite", StringComparison.OrdinalIgnoreCase)),
+            $"{ComposePath}: {string.Join(", ", images.Where(s => s.Image.Contains("azurite", StringComparison.OrdinalIgnoreCase)).Select(s => s.Name))} runs Azurite, which the Postgres backend does not use");
+        // Every declared volume holds a service's data; one left over from a removed service would only waste space.
+        var mounted = compose.ServiceNames.SelectMany(name => compose.Service(name).Items("volumes")).Select(v => ((YamlScalarNode)v).Value!.Split(':')[0]).ToList();
+        foreach (var volume in compose.Root.Keys("volumes"))
         {
-            Assert.True(connection.TryGetValue(endpoint, out var url) && new Uri(url) is { Host: "azurite" } uri && uri.Port == port,
-                $"{EnvExamplePath}: {variable.Name} must reach the azurite service at {endpoint}=http://azurite:{port}/...");
+            Assert.True(mounted.Contains(volume), $"{ComposePath}: volume {volume} is mounted by no service");
         }
     }
 
@@ -361,6 +382,7 @@ public sealed class SelfHostingTests
     {
         var compose = Compose();
         var environment = compose.Environment("orchestrator");
+        // The task hub draws from Postgres__MaxPoolSize (its LISTEN connection included), so it adds nothing here.
         var perInstance = PoolSize(environment, "Postgres__MaxPoolSize", new PostgresOptions().MaxPoolSize)
             + PoolSize(environment, "Monitors__MaxPoolSize", new MonitorsOptions().MaxPoolSize);
         // One container (the previous one is stopped before a recreated one starts).
@@ -528,7 +550,7 @@ public sealed class SelfHostingTests
         Assert.True(GitIgnored().Contains("secrets.env"), ".gitignore must list secrets.env, which holds the Kubernetes secrets");
 
         var example = SecretExample();
-        foreach (var key in new[] { "Auth__AdminToken", "Auth__ApiKeys__default", "Postgres__ConnectionString", "Postgres__ReplicaConnectionString", "Durable__StorageConnectionString", "Llm__ApiKey" })
+        foreach (var key in new[] { "Auth__AdminToken", "Auth__ApiKeys__default", "Postgres__ConnectionString", "Postgres__ReplicaConnectionString", "Llm__ApiKey" })
         {
             Assert.True(example.ContainsKey(key), $"{KubernetesBase}/secrets.env.example has no {key}");
         }
@@ -541,8 +563,19 @@ public sealed class SelfHostingTests
         Assert.NotEmpty(new AuthOptions { AdminToken = example["Auth__AdminToken"], ApiKeys = { ["default"] = example["Auth__ApiKeys__default"] } }.Problems());
         var postgres = new PostgresOptions { ConnectionString = example["Postgres__ConnectionString"] };
         Assert.False(Validator.TryValidateObject(postgres, new ValidationContext(postgres), null, validateAllProperties: true), "an empty Postgres__ConnectionString must stop the Server");
-        var durable = new DurableServerOptions { StorageConnectionString = example["Durable__StorageConnectionString"] };
-        Assert.False(Validator.TryValidateObject(durable, new ValidationContext(durable), null, validateAllProperties: true), "an empty Durable__StorageConnectionString must stop the Server");
+    }
+
+    [Fact]
+    public void Kubernetes_keeps_the_task_hub_in_postgres_and_needs_no_storage_account()
+    {
+        // The container's env overrides envFrom; a value from elsewhere (the pod's name, a Secret key) counts as set.
+        var settings = ConfigMapData().Concat(SecretExample()).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        foreach (var variable in Container().Items("env"))
+        {
+            settings[variable.Text("name")!] = variable.Text("value") ?? string.Empty;
+        }
+
+        AssertTaskHubNeedsOnlyPostgres(settings, $"{KubernetesBase}/configmap.yaml, secrets.env.example and deployment.yaml env");
     }
 
     [Fact]
@@ -581,6 +614,7 @@ public sealed class SelfHostingTests
     public void Kubernetes_connection_budget_fits_PostgreSQLs_default_max_connections_during_a_rollout()
     {
         var data = ConfigMapData();
+        // The task hub draws from Postgres__MaxPoolSize (its LISTEN connection included), so it adds nothing here.
         var perPod = PoolSize(data, "Postgres__MaxPoolSize", new PostgresOptions().MaxPoolSize) + PoolSize(data, "Monitors__MaxPoolSize", new MonitorsOptions().MaxPoolSize);
         // During a rolling update the new pods (at most `replicas`) run while the old ones (at most `replicas`) drain.
         var pods = 2 * int.Parse(Deployment().Text("spec", "replicas")!, CultureInfo.InvariantCulture);
@@ -761,6 +795,31 @@ public sealed class SelfHostingTests
             .Where(p => !ComposeFile.IsOnlyVariable(p[1]))
             .Select(p => string.Join('=', p))
             .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// A deployment's durable settings choose the Postgres backend (by setting it or by leaving the default) and carry
+    /// no storage account, and the Server's own validation accepts them so; on AzureStorage the same settings stop the
+    /// Server naming the missing key.
+    /// </summary>
+    private static void AssertTaskHubNeedsOnlyPostgres(IReadOnlyDictionary<string, string> environment, string where)
+    {
+        Assert.False(environment.ContainsKey("Durable__StorageConnectionString"), $"{where}: sets Durable__StorageConnectionString, which only the AzureStorage backend uses");
+        var durable = new DurableServerOptions();
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(environment.Select(e => KeyValuePair.Create(BoundConfigurationKeys.FromEnvironmentName(e.Key), (string?)e.Value)))
+            .Build()
+            .GetSection(DurableServerOptions.SectionName)
+            .Bind(durable);
+        AssertValue(nameof(DurableBackendKind.Postgres), durable.Backend.ToString(), $"{where} Durable__Backend (the task hub in the database, so PostgreSQL is all it needs)");
+
+        durable.StorageConnectionString = string.Empty;
+        var failure = Record.Exception(() => SectionValidation.ThrowIfInvalid(durable, DurableServerOptions.SectionName));
+        Assert.True(failure is null, $"{where}: with no storage account the Server refuses its durable settings: {failure?.Message}");
+
+        durable.Backend = DurableBackendKind.AzureStorage;
+        var refused = Assert.Throws<OptionsValidationException>(() => SectionValidation.ThrowIfInvalid(durable, DurableServerOptions.SectionName));
+        Assert.Contains(refused.Failures, f => f.StartsWith("Durable:StorageConnectionString:", StringComparison.Ordinal));
     }
 
     private static int PoolSize(IReadOnlyDictionary<string, string> environment, string key, int serverDefault) =>

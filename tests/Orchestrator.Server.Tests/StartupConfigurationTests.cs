@@ -68,6 +68,44 @@ public sealed class StartupConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unknown_durable_backend_stops_the_server_at_start_naming_the_key()
+    {
+        // The configuration binder refuses the value before validation runs; the message must still name the key.
+        await AssertRefusedAsync(new() { ["Durable__Backend"] = "Sqlite" }, "Durable:Backend", "Sqlite");
+    }
+
+    [Fact]
+    public async Task The_Azure_Storage_backend_without_a_storage_connection_string_stops_the_server_naming_the_key()
+    {
+        await AssertRefusedAsync(
+            new() { ["Durable__Backend"] = "AzureStorage", ["Durable__StorageConnectionString"] = "" },
+            "Durable:StorageConnectionString",
+            "Durable:Backend is AzureStorage");
+    }
+
+    [Fact]
+    public async Task The_Postgres_backend_starts_with_no_storage_connection_string()
+    {
+        // What a PostgreSQL-only install looks like: the examples set no storage account at all.
+        var database = TestEnvironment.NewDatabase("orch_cfg");
+        await using var llm = await FakeOpenAiServer.StartAsync();
+        var server = new ServerProcess(database, "cfg" + Guid.NewGuid().ToString("N")[..10], llm.BaseUrl, new Dictionary<string, string?>
+        {
+            ["Durable__Backend"] = "Postgres",
+            ["Durable__StorageConnectionString"] = "",
+        });
+        try
+        {
+            await server.StartAsync();
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            await TestEnvironment.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
     public async Task An_environment_variable_overrides_the_YAML_file()
     {
         // The same file stops the Server on its own (the first test); the variable wins over it.

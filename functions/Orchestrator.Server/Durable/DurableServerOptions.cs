@@ -7,7 +7,7 @@ namespace Orchestrator.Server.Durable;
 /// for the runbook's 30-second crash RTO: a crashed step is retried one visibility timeout after it was taken, and a
 /// restarted process with the same <see cref="WorkerId"/> takes its work back at once.
 /// </summary>
-public sealed class DurableServerOptions
+public sealed class DurableServerOptions : IValidatableObject
 {
     public const string SectionName = "Durable";
 
@@ -15,8 +15,7 @@ public sealed class DurableServerOptions
     [EnumDataType(typeof(DurableBackendKind), ErrorMessage = "Durable:Backend must be Postgres or AzureStorage.")]
     public DurableBackendKind Backend { get; set; } = DurableBackendKind.Postgres;
 
-    /// <summary>The Azure Storage backend's account; the Postgres backend does not use it.</summary>
-    [Required]
+    /// <summary>The Azure Storage backend's account (Azurite's by default), required on that backend; the Postgres backend does not use it.</summary>
     public string StorageConnectionString { get; set; } = "UseDevelopmentStorage=true";
 
     /// <summary>The Azure Storage backend's queue, table and blob prefix; the Postgres backend's task hub is the database's <c>durable</c> schema.</summary>
@@ -86,4 +85,16 @@ public sealed class DurableServerOptions
     public static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(10);
 
     public string EffectiveWorkerId => string.IsNullOrWhiteSpace(WorkerId) ? Environment.MachineName : WorkerId;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // Only the Azure Storage backend keeps the task hub in a storage account: a PostgreSQL-only install sets none.
+        if (Backend == DurableBackendKind.AzureStorage && string.IsNullOrWhiteSpace(StorageConnectionString))
+        {
+            yield return new ValidationResult(
+                $"is needed when {SectionName}:{nameof(Backend)} is {nameof(DurableBackendKind.AzureStorage)}: the task hub's storage account " +
+                "(DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...), or UseDevelopmentStorage=true for Azurite",
+                [nameof(StorageConnectionString)]);
+        }
+    }
 }
