@@ -114,6 +114,24 @@ def load(base, key, pid, settings):
             run_id = None
         return run_id, time.perf_counter() - t0
 
+    def wait_for(ids, deadline):
+        while time.perf_counter() < deadline:
+            unfinished = [r for r in api.runs(["Pending", "Running"]) if r["id"] in ids]
+            if not unfinished:
+                return []
+            time.sleep(0.1)
+        return unfinished
+
+    # Warm-up runs (not counted): the Server's code is compiled and its pools are filled before the clock starts.
+    warmup = settings.get("warmup", 0)
+    if warmup:
+        with cf.ThreadPoolExecutor(submit) as pool:
+            warm_ids = {run_id for run_id, _ in pool.map(start, range(-warmup, 0)) if run_id}
+        wait_for(warm_ids, time.perf_counter() + 300)
+        if settings.get("fake_llm_url"):
+            urllib.request.urlopen(urllib.request.Request(settings["fake_llm_url"] + "/_reset", data=b"{}", method="POST"), timeout=10).close()
+        rss = PeakRss(pid)
+
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(submit) as pool:
         started = list(pool.map(start, range(runs)))
@@ -123,12 +141,7 @@ def load(base, key, pid, settings):
 
     # One list request per poll, however many runs: the poll never becomes the bottleneck it measures.
     ideal = runs * steps * latency / concurrency if latency > 0 else None
-    deadline = t0 + 600 + 3 * (ideal or 0)
-    while True:
-        unfinished = [r for r in api.runs(["Pending", "Running"]) if r["id"] in ids]
-        if not unfinished or time.perf_counter() > deadline:
-            break
-        time.sleep(0.1)
+    unfinished = wait_for(ids, t0 + 600 + 3 * (ideal or 0))
     wall = time.perf_counter() - t0
     peak_mb = rss.stop_mb()
     completed = sum(1 for r in api.runs(["Completed"]) if r["id"] in ids)
@@ -138,7 +151,7 @@ def load(base, key, pid, settings):
     scenario = "llm-bound" if latency > 0 else "overhead"
     print(f"backend: {settings['backend']}    provider: {settings['provider']}    scenario: {scenario}")
     print(f"runs: {runs} of {steps} sequential llm steps, latency {latency:g} s a call, at most {concurrency} calls in flight "
-          f"({settings['limiter']}), {submit} starts sent at a time")
+          f"({settings['limiter']}), {submit} starts sent at a time, after {warmup} warm-up runs")
     print(f"failed runs: {failed}" + (f" ({len(unfinished)} unfinished after the deadline)" if unfinished else "")
           + (f", runs that could not be started: {runs - len(ids)}" if len(ids) < runs else ""))
     print(f"wall time: {wall:.2f} s (all started after {submitted_s:.2f} s): {completed / wall:.1f} runs/s, {completed * steps / wall:.1f} steps/s")
@@ -151,7 +164,7 @@ def load(base, key, pid, settings):
     print(json.dumps({
         "scenario": scenario, "engine": ENGINE, "backend": settings["backend"], "provider": settings["provider"],
         "workflows": runs, "steps_per_workflow": steps, "fake_latency_s": latency, "concurrency": concurrency,
-        "limiter": settings["limiter"], "submit_concurrency": submit, "enqueue_s": round(submitted_s, 3),
+        "limiter": settings["limiter"], "submit_concurrency": submit, "warmup_runs": warmup, "enqueue_s": round(submitted_s, 3),
         "wall_s": round(wall, 3), "workflows_per_s": round(completed / wall, 1), "steps_per_s": round(completed * steps / wall, 1),
         "ideal_s": round(ideal, 3) if ideal else None, "overhead_vs_ideal_s": round(wall - ideal, 3) if ideal else None,
         "wall_over_ideal": round(wall / ideal, 3) if ideal else None,

@@ -16,6 +16,8 @@
 #                               (at least 2) so activities waiting on the database never hold the slots back, and
 #                               Llm__Limits__QueueTimeout=10 minutes so a call waiting for a slot is never refused
 #   --submit-concurrency N      start requests sent at once (default 50; load only)
+#   --warmup N                  runs of the same workflow first, not counted, so the figures are the warm Server's
+#                               (its code compiled, its pools filled) rather than its first seconds (default 0)
 #   --llm simulated|http        the provider (load only; crash always uses http): simulated = the Server's built-in
 #                               provider (Llm__SimulatedLatency, no network); http = scripts/fake-llm.py, an
 #                               OpenAI-compatible server answering after the latency, which also counts the calls in
@@ -31,12 +33,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
-SCENARIO=load BACKEND=Postgres RUNS=200 STEPS=3 LATENCY="" CONCURRENCY=100 SUBMIT=50 LLM=simulated
+SCENARIO=load BACKEND=Postgres RUNS=200 STEPS=3 LATENCY="" CONCURRENCY=100 SUBMIT=50 LLM=simulated WARMUP=0
 positional=()
 while (($# > 0)); do
   case "$1" in
     -h | --help) usage; exit 0 ;;
-    --scenario | --backend | --runs | --steps | --latency | --concurrency | --submit-concurrency | --llm)
+    --scenario | --backend | --runs | --steps | --latency | --concurrency | --submit-concurrency | --llm | --warmup)
       (($# >= 2)) || die "$1 needs a value (see --help)"
       case "$1" in
         --scenario) SCENARIO="$2" ;;
@@ -47,6 +49,7 @@ while (($# > 0)); do
         --concurrency) CONCURRENCY="$2" ;;
         --submit-concurrency) SUBMIT="$2" ;;
         --llm) LLM="$2" ;;
+        --warmup) WARMUP="$2" ;;
       esac
       shift 2 ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -69,6 +72,7 @@ RUNS="$(whole --runs "$RUNS" 1 100000)"
 STEPS="$(whole --steps "$STEPS" 1 100)"
 CONCURRENCY="$(whole --concurrency "$CONCURRENCY" 1 900)"
 SUBMIT="$(whole --submit-concurrency "$SUBMIT" 1 1000)"
+WARMUP="$(whole --warmup "$WARMUP" 0 100000)"
 if [[ -z "$LATENCY" ]]; then
   if [[ "$SCENARIO" == crash ]]; then LATENCY=2; else LATENCY=0; fi
 fi
@@ -114,8 +118,8 @@ read -r -a extra <<<"${BENCH_SETTINGS:-}"
 settings+=("${extra[@]}")
 start_bench_server "$PORT" "$HUB" "$DB" "${settings[@]}"
 BASE="http://127.0.0.1:$PORT"
-SETTINGS_JSON="$(printf '{"backend":"%s","provider":"%s","runs":%s,"steps":%s,"latency":%s,"concurrency":%s,"submit_concurrency":%s,"limiter":"%s","fake_llm_url":"%s"}' \
-  "$BACKEND" "$PROVIDER" "$RUNS" "$STEPS" "$LATENCY" "$CONCURRENCY" "$SUBMIT" "$LIMITER" "$FAKE_LLM_URL")"
+SETTINGS_JSON="$(printf '{"backend":"%s","provider":"%s","runs":%s,"steps":%s,"latency":%s,"concurrency":%s,"submit_concurrency":%s,"warmup":%s,"limiter":"%s","fake_llm_url":"%s"}' \
+  "$BACKEND" "$PROVIDER" "$RUNS" "$STEPS" "$LATENCY" "$CONCURRENCY" "$SUBMIT" "$WARMUP" "$LIMITER" "$FAKE_LLM_URL")"
 CLIENT="$REPO_ROOT/scripts/bench-client.py"
 
 if [[ "$SCENARIO" == load ]]; then

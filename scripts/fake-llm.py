@@ -5,6 +5,7 @@
 
 Prints the port it listens on (one line) once it accepts connections, then serves until it is stopped:
   POST /v1/chat/completions  answers "ECHO[<sha>] <first 12 words of the user message>" after LATENCY_SECONDS;
+  POST /_reset               forgets the counts and the log (after a warm-up)
   GET  /_stats               {"total", "inflight_max", "log": [{"t", "prompt_head"}]}, t in Unix seconds when the
                              request arrived, prompt_head the first 80 characters of the user message.
 The answers and /_stats have the shape of the DBOS peer's fake, so the two benchmarks read alike.
@@ -58,6 +59,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.startswith("/_reset"):  # a benchmark's warm-up is not counted
+            with lock:
+                state.update(total=0, inflight_max=state["inflight"], log=[])
+            return self.send_json(200, {})
         if not self.path.endswith("/chat/completions"):
             return self.send_json(404, {"error": {"message": "not found"}})
         try:
