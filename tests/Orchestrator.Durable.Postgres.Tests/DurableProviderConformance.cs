@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using DurableTask.Core;
+using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
 using DurableTask.Core.Query;
 using DurableTask.Core.Serializing;
@@ -93,6 +94,25 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
         Assert.All(runs, run => Assert.Equal(1, run.Value));
     }
 
+    [Fact]
+    public async Task An_orchestration_whose_step_throws_ends_as_failed_with_the_steps_error_as_its_output()
+    {
+        await StartWorkerAsync("fails", ("Work", new FuncActivity<string, string>(string (_) => throw new InvalidOperationException("the step broke"))));
+
+        var instance = await StartAsync<SingleStep>("fails", "work");
+
+        var state = await WaitForEndAsync(instance);
+        Assert.Equal(OrchestrationStatus.Failed, state.OrchestrationStatus);
+        Assert.Contains("the step broke", state.Output, StringComparison.Ordinal);
+
+        // The PostgreSQL provider also returns the failure details; the Azure Storage provider returns none.
+        if (state.FailureDetails is { } details)
+        {
+            Assert.Equal(typeof(TaskFailedException).FullName, details.ErrorType);
+            Assert.Contains("the step broke", details.ErrorMessage, StringComparison.Ordinal);
+        }
+    }
+
     // ---- 3: durable timers --------------------------------------------------------------------------------------
 
     [Fact]
@@ -163,6 +183,20 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
         Assert.True(
             history.FindIndex(e => e.Type == EventType.EventRaised) < history.FindIndex(e => e.Type == EventType.TaskCompleted),
             "the event arrived after the step it was meant to precede");
+    }
+
+    [Fact]
+    public async Task An_event_raised_before_the_instance_first_ran_is_delivered_when_it_runs()
+    {
+        var instance = await StartAsync<Approval>("event-first", string.Empty);
+        await Hub.RaiseEventAsync(instance, "approval", "before the start");
+        Assert.Equal(OrchestrationStatus.Pending, (await StateAsync(instance.InstanceId))?.OrchestrationStatus);
+
+        await StartWorkerAsync("event-first");
+
+        var state = await WaitForEndAsync(instance);
+        Assert.Equal(OrchestrationStatus.Completed, state.OrchestrationStatus);
+        Assert.Equal("before the start", Output<string>(state));
     }
 
     [Fact]
@@ -574,7 +608,8 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
     protected async Task<TaskHubWorker> StartWorkerAsync(IOrchestrationService service, params (string Name, TaskActivity Activity)[] activities)
     {
         await service.CreateIfNotExistsAsync();
-        var worker = new TaskHubWorker(service, LoggerFactory);
+        // As the Server runs it: failures travel as FailureDetails.
+        var worker = new TaskHubWorker(service, LoggerFactory) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         worker.AddTaskOrchestrations(Orchestrations);
         var named = Arithmetic.Where(a => !activities.Any(b => b.Name == a.Name)).Concat(activities);
         worker.AddTaskActivities([.. named.Select(a => new NameValueObjectCreator<TaskActivity>(a.Name, string.Empty, a.Activity))]);
