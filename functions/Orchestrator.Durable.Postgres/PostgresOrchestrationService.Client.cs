@@ -40,7 +40,9 @@ public sealed partial class PostgresOrchestrationService
     /// <summary>
     /// Adds to <paramref name="batch"/>: the instance row (new, or reset for a new execution unless its status is one
     /// of <paramref name="dedupeStatuses"/>), the removal of older executions' history, and the start message. The
-    /// last two happen only if the row now belongs to this execution.
+    /// last two happen only if the row now belongs to this execution. The created time is the start event's timestamp,
+    /// the one every saved episode writes back (OrchestrationState.CreatedTime), so it does not move when the instance
+    /// first runs.
     /// </summary>
     private static void AddCreateInstance(NpgsqlBatch batch, TaskMessage message, ExecutionStartedEvent started, OrchestrationStatus[]? dedupeStatuses)
     {
@@ -49,17 +51,17 @@ public sealed partial class PostgresOrchestrationService
         batch.BatchCommands.Add(Command(
             """
             INSERT INTO durable.instances AS i (instance_id, execution_id, name, version, status, created_at, last_updated_at, scheduled_start_at, input, parent_instance, tags)
-            VALUES (@id, @execution, @name, @version, 'Pending', now(), now(), @scheduled, @input, @parent, @tags)
+            VALUES (@id, @execution, @name, @version, 'Pending', coalesce(@created, now()), now(), @scheduled, @input, @parent, @tags)
             ON CONFLICT (instance_id) DO UPDATE SET
                 execution_id = excluded.execution_id, name = excluded.name, version = excluded.version, status = 'Pending',
-                created_at = now(), last_updated_at = now(), completed_at = NULL, scheduled_start_at = excluded.scheduled_start_at,
+                created_at = excluded.created_at, last_updated_at = now(), completed_at = NULL, scheduled_start_at = excluded.scheduled_start_at,
                 input = excluded.input, output = NULL, custom_status = NULL, failure = NULL,
                 parent_instance = excluded.parent_instance, tags = excluded.tags,
                 locked_until = '-infinity', lock_owner = NULL, lock_token = NULL
             WHERE NOT (i.status = ANY(@dedupe))
             """,
             ("id", instance.InstanceId), ("execution", instance.ExecutionId), ("name", started.Name), ("version", NullIfEmpty(started.Version)),
-            ("scheduled", scheduled), ("input", started.Input), ("parent", DurableJson.Write(started.ParentInstance)), ("tags", DurableJson.Write(started.Tags)),
+            ("created", Utc(started.Timestamp)), ("scheduled", scheduled), ("input", started.Input), ("parent", DurableJson.Write(started.ParentInstance)), ("tags", DurableJson.Write(started.Tags)),
             ("dedupe", (dedupeStatuses ?? []).Select(s => s.ToString()).ToArray())));
         batch.BatchCommands.Add(Command(
             """

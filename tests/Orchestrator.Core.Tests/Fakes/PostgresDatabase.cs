@@ -21,7 +21,7 @@ public sealed class PostgresDatabase : IAsyncLifetime
     {
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         var options = Options.Create(new PostgresOptions { ConnectionString = ConnectionString });
-        var migrator = new DatabaseMigrator(DataSource, options, new PostgresAuthentication(options.Value, credential: null), NullLogger<DatabaseMigrator>.Instance);
+        var migrator = new DatabaseMigrator(DataSource, options, new PostgresAuthentication(options, NullLoggerFactory.Instance), NullLogger<DatabaseMigrator>.Instance);
         await migrator.StartAsync(CancellationToken.None);
     }
 
