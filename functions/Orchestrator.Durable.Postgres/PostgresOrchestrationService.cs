@@ -544,8 +544,10 @@ public sealed partial class PostgresOrchestrationService :
                 return waiting;
             }
 
+            // The lock round trip is short and not cancelled: a stop that cancelled it half-way through reading
+            // would leave work locked that nobody runs until its lock expires.
             var woken = signal.Next;
-            if (held.Add(await tryLock(held.BatchSize, cancellationToken)) is { } item)
+            if (held.Add(await tryLock(held.BatchSize, CancellationToken.None)) is { } item)
             {
                 return item;
             }
