@@ -11,6 +11,7 @@ the same thing, so a script can compare the two.
 """
 import concurrent.futures as cf
 import json
+import os
 import sys
 import threading
 import time
@@ -147,6 +148,9 @@ def load(base, key, pid, settings):
     completed = sum(1 for r in api.runs(["Completed"]) if r["id"] in ids)
     failed = runs - completed
     stats = fake_stats(settings["fake_llm_url"]) if settings.get("fake_llm_url") else None
+    if stats and os.environ.get("BENCH_FAKE_LLM_LOG"):  # every call's time, for a timeline of the calls in flight
+        with open(os.environ["BENCH_FAKE_LLM_LOG"], "w") as f:
+            json.dump({"t0": time.time() - (time.perf_counter() - t0), "log": stats["log"]}, f)
 
     scenario = "llm-bound" if latency > 0 else "overhead"
     print(f"backend: {settings['backend']}    provider: {settings['provider']}    scenario: {scenario}")

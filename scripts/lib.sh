@@ -289,7 +289,7 @@ start_bench_server() {
 # Start the Server start_bench_server set up again, with the same settings (worker id, task hub, database), after
 # it died or was killed; its log goes on in the same file. Sets BENCH_SERVER_PID and returns once /health answers.
 restart_bench_server() {
-  (cd "$REPO_ROOT/functions/Orchestrator.Server/bin/Release/net10.0" &&
+  (cd "${BENCH_SERVER_DIR:-$REPO_ROOT/functions/Orchestrator.Server/bin/Release/net10.0}" &&
     exec env "${BENCH_SERVER_SETTINGS[@]}" dotnet Orchestrator.Server.dll) >>"$BENCH_SERVER_LOG" 2>&1 &
   BENCH_SERVER_PID=$!
   local _

@@ -392,9 +392,15 @@ public sealed partial class PostgresOrchestrationService :
                 ("id", item.InstanceId)));
         }
 
+        // Messages that arrived while the instance was locked woke nobody who could take them: wake them now.
+        batch.BatchCommands.Add(Command(
+            $"SELECT pg_notify('{NotificationListener.OrchestrationChannel}', '') WHERE EXISTS (SELECT 1 FROM durable.orchestration_messages WHERE instance_id = @id AND visible_at <= now())",
+            ("id", item.InstanceId)));
+
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
+            item.Released = true;
         }
         catch (PostgresException ex) when (ex.SqlState == LockLostState)
         {
@@ -412,6 +418,11 @@ public sealed partial class PostgresOrchestrationService :
     private async Task UnlockAsync(PostgresOrchestrationWorkItem item)
     {
         episodes.End(item);
+        if (item.Released)
+        {
+            return; // its save let go of the instance already
+        }
+
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command(
             "UPDATE durable.instances SET locked_until = '-infinity', lock_owner = NULL, lock_token = NULL WHERE instance_id = @id AND lock_token = @token",
@@ -625,6 +636,9 @@ public sealed partial class PostgresOrchestrationService :
         public required int HistoryCount { get; init; }
 
         public required long[] MessageIds { get; init; }
+
+        /// <summary>Saved, and the lock let go of in the same transaction.</summary>
+        public bool Released { get; set; }
     }
 
     private sealed class PostgresActivityWorkItem : TaskActivityWorkItem
