@@ -36,9 +36,27 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, WorkSign
                 // Whatever was queued while nobody listened is found by looking once.
                 orchestrations.Pulse();
                 activities.Pulse();
-                while (true)
+                try
                 {
-                    await connection.WaitAsync(cancellationToken);
+                    while (true)
+                    {
+                        await connection.WaitAsync(cancellationToken);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The pool may not reset a connection it takes back: leave nothing listening on it (best effort;
+                    // a broken connection is not returned to the pool anyway).
+                    try
+                    {
+                        await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+                        await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+                    }
+                    catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+                    {
+                    }
+
+                    return;
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

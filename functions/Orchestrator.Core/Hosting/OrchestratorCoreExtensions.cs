@@ -162,6 +162,21 @@ public static class OrchestratorCoreExtensions
             builder.ApplicationName = "llm-orchestrator";
         }
 
+        // The statements the product runs thousands of times a minute (the durable task hub's above all) are prepared
+        // once per connection, and a connection going back to the pool is not reset (DISCARD ALL), since nothing on
+        // this pool leaves session state behind: both save server work on every statement. A connection string that
+        // sets either keeps its own value (Max Auto Prepare=0 behind a PgBouncer in transaction mode).
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = options.ConnectionString };
+        if (!written.ContainsKey("Max Auto Prepare") && !written.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!written.ContainsKey("No Reset On Close") && !written.ContainsKey("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
         // The name is the pool name in Npgsql's metrics, which feed the db_pool_* series.
         return services.GetRequiredService<PostgresAuthentication>().CreateDataSource(builder.ConnectionString, NpgsqlPoolMetrics.DataSourceName);
     }
