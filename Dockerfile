@@ -12,15 +12,19 @@ COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY functions/Orchestrator.Core/Orchestrator.Core.csproj functions/Orchestrator.Core/
 COPY functions/Orchestrator.Durable.Postgres/Orchestrator.Durable.Postgres.csproj functions/Orchestrator.Durable.Postgres/
 COPY functions/Orchestrator.Server/Orchestrator.Server.csproj functions/Orchestrator.Server/
-RUN dotnet restore functions/Orchestrator.Server/Orchestrator.Server.csproj
+# ReadyToRun needs the runtime identifier of the image's architecture: the build stage runs on it (linux-x64, linux-arm64).
+RUN dotnet restore functions/Orchestrator.Server/Orchestrator.Server.csproj -r "linux-$(uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)"
 
 # .editorconfig sets analyzer severities, and warnings are errors: the image builds with the same rules as CI.
 COPY .editorconfig ./
 COPY functions/Orchestrator.Core/ functions/Orchestrator.Core/
 COPY functions/Orchestrator.Durable.Postgres/ functions/Orchestrator.Durable.Postgres/
 COPY functions/Orchestrator.Server/ functions/Orchestrator.Server/
-# The output holds definitions/ (the sample workflows, Workflows:DefinitionsPath resolves next to the dll).
-RUN dotnet publish functions/Orchestrator.Server/Orchestrator.Server.csproj -c Release --no-restore -p:UseAppHost=false -o /app
+# The output holds definitions/ (the sample workflows, Workflows:DefinitionsPath resolves next to the dll). ReadyToRun:
+# precompiled, so a started or restarted container serves (and re-runs a crashed step) about half a second sooner.
+RUN dotnet publish functions/Orchestrator.Server/Orchestrator.Server.csproj -c Release --no-restore \
+    -r "linux-$(uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)" --self-contained false -p:PublishReadyToRun=true \
+    -p:UseAppHost=false -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

@@ -272,8 +272,13 @@ start_bench_server() {
   for p in "${needed[@]}"; do
     port_open "$p" || { bash "$REPO_ROOT/scripts/infra-up.sh" "${infra_args[@]}" >/dev/null; break; }
   done
-  # Measured as it is deployed: a Release build (the Debug one the tests use is markedly slower).
-  dotnet build "$REPO_ROOT/functions/Orchestrator.Server" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  # Measured as the container image deploys it: published in Release, ReadyToRun (precompiled, so a started or
+  # restarted Server does not spend its first seconds compiling), for this machine's runtime identifier.
+  BENCH_SERVER_BUILD="$INFRA_DIR/bench-server"
+  if [[ -z "${BENCH_SERVER_DIR:-}" ]]; then
+    dotnet publish "$REPO_ROOT/functions/Orchestrator.Server" -c Release -r "$(dotnet_rid)" --self-contained false \
+      -p:PublishReadyToRun=true -p:UseAppHost=false -o "$BENCH_SERVER_BUILD" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  fi
   BENCH_SERVER_SETTINGS=(ASPNETCORE_URLS="http://127.0.0.1:$port" Durable__TaskHubName="$hub" Durable__WorkerId="$hub"
     Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PRIMARY_PORT;Database=$db;Username=postgres;Password=postgres"
     Postgres__ReplicaConnectionString="Host=127.0.0.1;Port=$PG_REPLICA_PORT;Database=$db;Username=postgres;Password=postgres"
@@ -286,10 +291,19 @@ start_bench_server() {
   restart_bench_server
 }
 
+# The .NET runtime identifier of this machine (linux-x64, linux-arm64).
+dotnet_rid() {
+  case "$(uname -m)" in
+    x86_64) echo linux-x64 ;;
+    aarch64 | arm64) echo linux-arm64 ;;
+    *) die "no .NET runtime identifier known for $(uname -m)" ;;
+  esac
+}
+
 # Start the Server start_bench_server set up again, with the same settings (worker id, task hub, database), after
 # it died or was killed; its log goes on in the same file. Sets BENCH_SERVER_PID and returns once /health answers.
 restart_bench_server() {
-  (cd "${BENCH_SERVER_DIR:-$REPO_ROOT/functions/Orchestrator.Server/bin/Release/net10.0}" &&
+  (cd "${BENCH_SERVER_DIR:-$BENCH_SERVER_BUILD}" &&
     exec env "${BENCH_SERVER_SETTINGS[@]}" dotnet Orchestrator.Server.dll) >>"$BENCH_SERVER_LOG" 2>&1 &
   BENCH_SERVER_PID=$!
   local _
