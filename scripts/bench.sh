@@ -27,7 +27,9 @@
 # Prints one human-readable block, then one JSON line with the DBOS peer's field names (wall_s, workflows_per_s,
 # steps_per_s, ideal_s, peak_rss_mb; crash: restart_to_step2_again_s, step1_requested_again) so a script can compare.
 # The load's ideal time is RUNS x STEPS x LATENCY / CONCURRENCY; the Server's peak RSS is sampled every 100 ms and
-# checked against the kernel's high-water mark.
+# checked against the kernel's high-water mark. The Server is published Release + ReadyToRun into .infra/bench-server.
+# Environment: BENCH_SETTINGS="Key=Value ..." extra Server settings to try; BENCH_SERVER_DIR a Server build to run
+# instead; BENCH_FAKE_LLM_LOG=FILE keeps the time of every call to the HTTP fake (a timeline of the calls in flight).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
