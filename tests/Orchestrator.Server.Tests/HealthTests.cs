@@ -1,3 +1,4 @@
+using Orchestrator.Server.Durable;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -36,7 +37,7 @@ public sealed class HealthTests(HealthTests.LagFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health);
         Assert.Equal("unhealthy", report!["checks"]!["postgres"]!["status"]!.GetValue<string>());
         // On Azure Storage the task hub does not depend on PostgreSQL; on Postgres it lives in the unreachable database.
-        Assert.Equal(TestEnvironment.DurableBackend == DurableBackend.AzureStorage ? "healthy" : "unhealthy", report["checks"]!["taskhub"]!["status"]!.GetValue<string>());
+        Assert.Equal(TestEnvironment.DurableBackend == DurableBackendKind.AzureStorage ? "healthy" : "unhealthy", report["checks"]!["taskhub"]!["status"]!.GetValue<string>());
         Assert.DoesNotContain("not-the-password", report.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, start);

@@ -1,3 +1,4 @@
+using Orchestrator.Server.Durable;
 using Orchestrator.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -21,7 +22,7 @@ public sealed class PartitionDrills(DrillCluster cluster, ITestOutputHelper outp
     {
         var database = await cluster.NewDatabaseAsync("drill_partition");
         await using var postgres = await FaultProxy.StartAsync("127.0.0.1", cluster.Primary.Port);
-        var azureStorage = TestEnvironment.DurableBackend == DurableBackend.AzureStorage;
+        var azureStorage = TestEnvironment.DurableBackend == DurableBackendKind.AzureStorage;
         await using var blob = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10000) : null;
         await using var queue = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10001) : null;
         await using var table = azureStorage ? await FaultProxy.StartAsync("127.0.0.1", 10002) : null;

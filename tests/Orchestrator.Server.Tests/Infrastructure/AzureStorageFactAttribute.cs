@@ -1,3 +1,5 @@
+using Orchestrator.Server.Durable;
+
 namespace Orchestrator.Server.Tests.Infrastructure;
 
 /// <summary>
@@ -11,7 +13,7 @@ public sealed class AzureStorageFactAttribute : FactAttribute
     public AzureStorageFactAttribute(string reason)
     {
         Reason = reason;
-        if (TestEnvironment.DurableBackend != DurableBackend.AzureStorage)
+        if (TestEnvironment.DurableBackend != DurableBackendKind.AzureStorage)
         {
             Skip = $"AzureStorage backend only: {reason} (ORCH_TEST_DURABLE_BACKEND is {TestEnvironment.DurableBackend})";
         }

@@ -1,3 +1,4 @@
+using Orchestrator.Server.Durable;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -32,7 +33,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Auth__AdminToken"] = TestEnvironment.AdminToken,
             ["Auth__ApiKeys__" + TestEnvironment.ApiKeyName] = TestEnvironment.ApiKey,
             ["Durable__Backend"] = TestEnvironment.DurableBackend.ToString(),
-            ["Durable__StorageConnectionString"] = TestEnvironment.DurableBackend == DurableBackend.AzureStorage ? TestEnvironment.Azurite : TestEnvironment.UnreachableStorage,
+            ["Durable__StorageConnectionString"] = TestEnvironment.DurableBackend == DurableBackendKind.AzureStorage ? TestEnvironment.Azurite : TestEnvironment.UnreachableStorage,
             ["Durable__TaskHubName"] = taskHub,
             ["Durable__WorkerId"] = "e2e-" + taskHub,
             // The name its step leases carry: this logical Server's own (two Servers of one cluster share the worker id

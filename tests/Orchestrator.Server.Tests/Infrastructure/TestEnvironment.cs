@@ -1,3 +1,4 @@
+using Orchestrator.Server.Durable;
 using Npgsql;
 
 namespace Orchestrator.Server.Tests.Infrastructure;
@@ -29,12 +30,12 @@ public static class TestEnvironment
     /// The durable backend every test Server is started with: <c>ORCH_TEST_DURABLE_BACKEND</c>, <c>Postgres</c> (the
     /// default) or <c>AzureStorage</c>. scripts/test.sh runs the Server tests once per backend.
     /// </summary>
-    public static DurableBackend DurableBackend => Environment.GetEnvironmentVariable("ORCH_TEST_DURABLE_BACKEND") switch
+    public static DurableBackendKind DurableBackend => Environment.GetEnvironmentVariable("ORCH_TEST_DURABLE_BACKEND") switch
     {
-        null or "" or nameof(DurableBackend.Postgres) => DurableBackend.Postgres,
-        nameof(DurableBackend.AzureStorage) => DurableBackend.AzureStorage,
+        null or "" or nameof(DurableBackendKind.Postgres) => DurableBackendKind.Postgres,
+        nameof(DurableBackendKind.AzureStorage) => DurableBackendKind.AzureStorage,
         var other => throw new InvalidOperationException(
-            $"ORCH_TEST_DURABLE_BACKEND is '{other}'; it must be {nameof(DurableBackend.Postgres)} (the default) or {nameof(DurableBackend.AzureStorage)}."),
+            $"ORCH_TEST_DURABLE_BACKEND is '{other}'; it must be {nameof(DurableBackendKind.Postgres)} (the default) or {nameof(DurableBackendKind.AzureStorage)}."),
     };
 
     /// <summary>
