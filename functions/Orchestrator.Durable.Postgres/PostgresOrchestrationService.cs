@@ -155,13 +155,14 @@ public sealed partial class PostgresOrchestrationService :
     // ---- orchestration episodes ---------------------------------------------------------------------------------
 
     public async Task<TaskOrchestrationWorkItem?> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        await FetchAsync(orchestrationWork, episodes, TryLockOrchestrationsAsync, NextTimerAsync, receiveTimeout, cancellationToken);
+        await FetchAsync(orchestrationWork, episodes, TryLockOrchestrationsAsync, receiveTimeout, cancellationToken);
 
     /// <summary>
     /// One round trip: lock the instances whose oldest visible messages are oldest, among those nobody holds (as many
-    /// as the worker has room for), and read their visible messages and the history of their current executions.
+    /// as the worker has room for), and read their visible messages and the history of their current executions;
+    /// also when the next timer fires (or another delayed message becomes visible), so an idle loop wakes for it.
     /// </summary>
-    private async Task<List<PostgresOrchestrationWorkItem>> TryLockOrchestrationsAsync(int count, CancellationToken cancellationToken)
+    private async Task<(List<PostgresOrchestrationWorkItem> Items, DateTime? NextDue)> TryLockOrchestrationsAsync(int count, CancellationToken cancellationToken)
     {
         var token = Guid.NewGuid();
         await using var batch = dataSource.CreateBatch();
@@ -198,10 +199,12 @@ public sealed partial class PostgresOrchestrationService :
             ORDER BY h.instance_id, h.sequence
             """,
             ("owner", settings.WorkerId), ("token", token)));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT min(visible_at) FROM durable.orchestration_messages WHERE visible_at > now()"));
 
         var locked = new List<(string InstanceId, string ExecutionId, DateTime LockedUntil)>();
         var messages = new Dictionary<string, List<(long Id, TaskMessage Message)>>(StringComparer.Ordinal);
         var histories = new Dictionary<string, List<HistoryEvent>>(StringComparer.Ordinal);
+        DateTime? nextDue;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -222,6 +225,10 @@ public sealed partial class PostgresOrchestrationService :
                 var list = histories.TryGetValue(reader.GetString(0), out var found) ? found : histories[reader.GetString(0)] = [];
                 list.Add(DurableJson.Read<HistoryEvent>(reader.GetString(1)));
             }
+
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            nextDue = reader.IsDBNull(0) ? null : reader.GetDateTime(0);
         }
 
         var workItems = new List<PostgresOrchestrationWorkItem>(locked.Count);
@@ -260,20 +267,13 @@ public sealed partial class PostgresOrchestrationService :
             }
         }
 
-        return workItems;
+        return (workItems, nextDue);
     }
 
     private static bool IsForExecution(TaskMessage message, string executionId) =>
         message.Event is ExecutionStartedEvent
         || string.IsNullOrEmpty(message.OrchestrationInstance?.ExecutionId)
         || message.OrchestrationInstance.ExecutionId == executionId;
-
-    /// <summary>When the next timer fires (or another delayed message becomes visible), so an idle loop wakes for it.</summary>
-    private async Task<DateTime?> NextTimerAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT min(visible_at) FROM durable.orchestration_messages WHERE visible_at > now()");
-        return await command.ExecuteScalarAsync(cancellationToken) is DateTime next ? next : null;
-    }
 
     public async Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem)
     {
@@ -320,7 +320,7 @@ public sealed partial class PostgresOrchestrationService :
         {
             // A new execution (continue-as-new) starts a new history; otherwise only the events added in this episode.
             var first = executionId == item.ExecutionId ? item.HistoryCount : 0;
-            if (first == 0 && executionId != item.ExecutionId)
+            if (executionId != item.ExecutionId)
             {
                 batch.BatchCommands.Add(Command("DELETE FROM durable.history WHERE instance_id = @id", ("id", item.InstanceId)));
             }
@@ -434,10 +434,10 @@ public sealed partial class PostgresOrchestrationService :
     // ---- activities ---------------------------------------------------------------------------------------------
 
     public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        await FetchAsync(activityWork, activities, TryLockActivitiesAsync, next: null, receiveTimeout, cancellationToken);
+        await FetchAsync(activityWork, activities, TryLockActivitiesAsync, receiveTimeout, cancellationToken);
 
     /// <summary>One round trip: lock the oldest available activity messages, as many as the worker has room for.</summary>
-    private async Task<List<PostgresActivityWorkItem>> TryLockActivitiesAsync(int count, CancellationToken cancellationToken)
+    private async Task<(List<PostgresActivityWorkItem> Items, DateTime? NextDue)> TryLockActivitiesAsync(int count, CancellationToken cancellationToken)
     {
         var token = Guid.NewGuid();
         await using var command = Command(dataSource,
@@ -470,7 +470,7 @@ public sealed partial class PostgresOrchestrationService :
             });
         }
 
-        return items;
+        return (items, null);
     }
 
     public async Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem)
@@ -541,8 +541,7 @@ public sealed partial class PostgresOrchestrationService :
     private async Task<T?> FetchAsync<T>(
         WorkSignal signal,
         LockedWork<T> held,
-        Func<int, CancellationToken, Task<List<T>>> tryLock,
-        Func<CancellationToken, Task<DateTime?>>? next,
+        Func<int, CancellationToken, Task<(List<T> Items, DateTime? NextDue)>> tryLock,
         TimeSpan receiveTimeout,
         CancellationToken cancellationToken)
         where T : class
@@ -558,14 +557,15 @@ public sealed partial class PostgresOrchestrationService :
             // The lock round trip is short and not cancelled: a stop that cancelled it half-way through reading
             // would leave work locked that nobody runs until its lock expires.
             var woken = signal.Next;
-            if (held.Add(await tryLock(held.BatchSize, CancellationToken.None)) is { } item)
+            var (items, nextDue) = await tryLock(held.BatchSize, CancellationToken.None);
+            if (held.Add(items) is { } item)
             {
                 return item;
             }
 
             var now = time.GetUtcNow();
             var wait = Min(deadline - now, settings.MaxPollingInterval);
-            if (next is not null && await next(cancellationToken) is { } due)
+            if (nextDue is { } due)
             {
                 wait = Min(wait, new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc)) - now);
             }

@@ -55,7 +55,7 @@ public abstract partial class DurableProviderConformance
     }
 
     /// <summary>((n + 1) * 2)², one activity after the other.</summary>
-    private sealed class Chain : ConformanceOrchestration<int, int>
+    private protected sealed class Chain : ConformanceOrchestration<int, int>
     {
         public override async Task<int> RunTask(OrchestrationContext context, int input)
         {
@@ -76,7 +76,7 @@ public abstract partial class DurableProviderConformance
     }
 
     /// <summary>A durable timer of <c>input</c> seconds; its due time is the custom status while it waits.</summary>
-    private sealed class Sleep : ConformanceOrchestration<TimerReport, int>
+    private protected sealed class Sleep : ConformanceOrchestration<TimerReport, int>
     {
         public override async Task<TimerReport> RunTask(OrchestrationContext context, int input)
         {

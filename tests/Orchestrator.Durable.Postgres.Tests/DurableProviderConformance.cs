@@ -754,7 +754,7 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
     private static string? CustomStatus(OrchestrationState state) =>
         state.Status is null ? null : JsonDataConverter.Default.Deserialize<string>(state.Status);
 
-    private static T Output<T>(OrchestrationState state) => JsonDataConverter.Default.Deserialize<T>(state.Output);
+    private protected static T Output<T>(OrchestrationState state) => JsonDataConverter.Default.Deserialize<T>(state.Output);
 
     private static string Describe(OrchestrationState? state) =>
         state is null ? "no instance" : $"{state.OrchestrationStatus}, custom status {state.Status ?? "none"}, output {state.Output?[..Math.Min(state.Output.Length, 300)] ?? "none"}";

@@ -56,4 +56,28 @@ public sealed class PostgresProviderConformanceTests(PostgresTaskHub hub, ITestO
             never.TrySetResult("too late");
         }
     }
+
+    /// <summary>
+    /// Postgres only: work is found when it is queued (LISTEN/NOTIFY) and a timer when it falls due, not at the next
+    /// poll. With a one-minute poll, three chained steps and a two-second timer each finish in seconds; were either
+    /// wake-up missing, each transition would wait up to a minute.
+    /// </summary>
+    [Fact]
+    public async Task Postgres_only_a_queued_message_and_a_due_timer_wake_an_idle_worker_long_before_its_poll()
+    {
+        var poll = TimeSpan.FromMinutes(1);
+        await StartWorkerAsync(hub.CreateService("listening", LockTimeout, LoggerFactory, poll));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the worker has looked once, found nothing and is waiting
+
+        var started = TimeProvider.System.GetTimestamp();
+        var chain = await WaitForEndAsync(await StartAsync<Chain>("woken", 3), TimeSpan.FromSeconds(20));
+        var chainTook = TimeProvider.System.GetElapsedTime(started);
+        Assert.Equal(OrchestrationStatus.Completed, chain.OrchestrationStatus);
+        Assert.Equal(64, Output<int>(chain));
+        Assert.True(chainTook < TimeSpan.FromSeconds(10), $"3 chained steps took {chainTook} with a poll of {poll}");
+
+        var timer = await WaitForEndAsync(await StartAsync<Sleep>("woken-timer", 2), TimeSpan.FromSeconds(20));
+        var report = Output<TimerReport>(timer);
+        Assert.InRange(report.FiredAt - report.FireAt, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+    }
 }

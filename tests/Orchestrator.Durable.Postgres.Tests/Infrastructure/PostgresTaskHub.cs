@@ -18,13 +18,13 @@ public sealed class PostgresTaskHub : IAsyncLifetime
         Client = CreateService("client", TimeSpan.FromSeconds(5), NullLoggerFactory.Instance);
     }
 
-    public PostgresOrchestrationService CreateService(string workerId, TimeSpan lockTimeout, ILoggerFactory loggerFactory) =>
+    public PostgresOrchestrationService CreateService(string workerId, TimeSpan lockTimeout, ILoggerFactory loggerFactory, TimeSpan? pollingInterval = null) =>
         new(new PostgresOrchestrationServiceSettings
         {
             DataSource = database.DataSource,
             WorkerId = workerId,
             LockTimeout = lockTimeout,
-            MaxPollingInterval = TimeSpan.FromSeconds(1),
+            MaxPollingInterval = pollingInterval ?? TimeSpan.FromSeconds(1),
             LoggerFactory = loggerFactory,
         });
 
