@@ -5,9 +5,10 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Orchestrator.Server.Durable;
 
 /// <summary>
-/// Wraps Azure Storage's continuation tokens with a checksum. The storage service takes any string as a position
-/// (Azurite answers a garbage token with an empty page, a malformed one with the first page again), so a token
-/// this server did not hand out is recognised here and refused instead of silently skipping or repeating instances.
+/// Wraps a backend's continuation tokens (Azure Storage's, or the last instance id of a PostgreSQL page) with a
+/// checksum. Both take any string as a position (Azurite answers a garbage token with an empty page, a malformed one
+/// with the first page again; PostgreSQL would start after whatever id it is given), so a token this server did not
+/// hand out is recognised here and refused instead of silently skipping or repeating instances.
 /// </summary>
 internal static class ContinuationTokens
 {

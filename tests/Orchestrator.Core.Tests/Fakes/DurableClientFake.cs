@@ -7,7 +7,7 @@ namespace Orchestrator.Core.Tests.Fakes;
 
 /// <summary>
 /// A mocked <see cref="DurableTaskClient"/> of the task hub "hub" that records scheduled and terminated instances and
-/// answers status queries from <see cref="Instances"/>.
+/// purges by filter, and answers status queries from <see cref="Instances"/>.
 /// </summary>
 public sealed class DurableClientFake
 {
@@ -38,7 +38,30 @@ public sealed class DurableClientFake
                 Queried.Add(id);
                 return Task.FromResult(Instances.GetValueOrDefault(id));
             });
+        mock.Setup(c => c.PurgeAllInstancesAsync(It.IsAny<PurgeInstancesFilter>(), It.IsAny<PurgeInstanceOptions?>(), It.IsAny<CancellationToken>()))
+            .Returns((PurgeInstancesFilter filter, PurgeInstanceOptions? _, CancellationToken _) => Purge(filter));
+        mock.Setup(c => c.PurgeAllInstancesAsync(It.IsAny<PurgeInstancesFilter>(), It.IsAny<CancellationToken>()))
+            .Returns((PurgeInstancesFilter filter, CancellationToken _) => Purge(filter));
     }
+
+    private Task<PurgeResult> Purge(PurgeInstancesFilter filter)
+    {
+        if (FailPurging)
+        {
+            throw new InvalidOperationException("task hub unreachable");
+        }
+
+        Purges.Add(filter);
+        return Task.FromResult(new PurgeResult(PurgedPerCall));
+    }
+
+    /// <summary>Every purge by filter asked for, in order.</summary>
+    public List<PurgeInstancesFilter> Purges { get; } = [];
+
+    /// <summary>How many instances each purge by filter reports.</summary>
+    public int PurgedPerCall { get; set; }
+
+    public bool FailPurging { get; set; }
 
     /// <summary>Orchestration instances the task hub knows, by instance id; any other id is missing.</summary>
     public Dictionary<string, OrchestrationMetadata> Instances { get; } = [];
