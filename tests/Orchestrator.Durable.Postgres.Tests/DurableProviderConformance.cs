@@ -627,7 +627,7 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
         var service = workers[index].Service;
         workers.RemoveAt(index);
         await worker.StopAsync(isForced);
-        await DisposeAsync(service);
+        await DelegatingOrchestrationService.DisposeServiceAsync(service);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -637,19 +637,6 @@ public abstract partial class DurableProviderConformance(ITestOutputHelper outpu
         foreach (var (worker, _) in workers.ToArray())
         {
             await StopWorkerAsync(worker, isForced: true);
-        }
-    }
-
-    private static async Task DisposeAsync(IOrchestrationService service)
-    {
-        switch (service)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
         }
     }
 

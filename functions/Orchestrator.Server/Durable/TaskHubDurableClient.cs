@@ -104,20 +104,25 @@ public sealed class TaskHubDurableClient : DurableTaskClient
     }
 
     /// <summary>
-    /// On PostgreSQL, one set-based purge. On Azure Storage, finds the matching instances with the same query as the
-    /// list, then purges them one by one: that provider's own purge by filter ignores a status filter of Running alone
-    /// and purges every instance in the time range, whatever its status (seen with AzureStorage 2.11.2 on Azurite);
-    /// it too deletes instance by instance, so nothing is lost by doing it here.
+    /// The backend's own purge by filter, except on Azure Storage, whose purge by filter ignores a status filter of
+    /// Running alone and purges every instance in the time range, whatever its status (seen with AzureStorage 2.11.2
+    /// on Azurite): there the matching instances are found with the same query as the list and purged one by one. It
+    /// too deletes instance by instance, so nothing is lost by doing it here.
     /// </summary>
     public override async Task<Microsoft.DurableTask.Client.PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
-        if (backend.Kind == DurableBackendKind.Postgres)
+        if (backend.Kind == DurableBackendKind.AzureStorage)
         {
-            var statuses = filter.Statuses?.Select(s => (OrchestrationStatus)(int)s).ToList();
-            var purged = await backend.Purge.PurgeInstanceStateAsync(new PurgeInstanceFilter(filter.CreatedFrom?.UtcDateTime ?? DateTime.MinValue, filter.CreatedTo?.UtcDateTime, statuses));
-            return new Microsoft.DurableTask.Client.PurgeResult(purged.DeletedInstanceCount);
+            return new Microsoft.DurableTask.Client.PurgeResult(await PurgeOneByOneAsync(filter, cancellation));
         }
 
+        var statuses = filter.Statuses?.Select(s => (OrchestrationStatus)(int)s).ToList();
+        var purged = await backend.Purge.PurgeInstanceStateAsync(new PurgeInstanceFilter(filter.CreatedFrom?.UtcDateTime ?? DateTime.MinValue, filter.CreatedTo?.UtcDateTime, statuses));
+        return new Microsoft.DurableTask.Client.PurgeResult(purged.DeletedInstanceCount);
+    }
+
+    private async Task<int> PurgeOneByOneAsync(PurgeInstancesFilter filter, CancellationToken cancellation)
+    {
         var ids = new List<string>();
         string? token = null;
         do
@@ -136,7 +141,7 @@ public sealed class TaskHubDurableClient : DurableTaskClient
             deleted += (await backend.Purge.PurgeInstanceStateAsync(id)).DeletedInstanceCount;
         }
 
-        return new Microsoft.DurableTask.Client.PurgeResult(deleted);
+        return deleted;
     }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;

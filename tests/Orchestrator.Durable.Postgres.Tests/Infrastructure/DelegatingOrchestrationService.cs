@@ -70,9 +70,12 @@ internal abstract class DelegatingOrchestrationService(IOrchestrationService inn
 
     public virtual Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) => Inner.AbandonTaskActivityWorkItemAsync(workItem);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => DisposeServiceAsync(Inner);
+
+    /// <summary>Disposes a provider, whichever of the two dispose interfaces it implements.</summary>
+    public static async ValueTask DisposeServiceAsync(IOrchestrationService service)
     {
-        switch (Inner)
+        switch (service)
         {
             case IAsyncDisposable asyncDisposable:
                 await asyncDisposable.DisposeAsync();

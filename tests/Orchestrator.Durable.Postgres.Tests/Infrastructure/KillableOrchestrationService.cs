@@ -21,11 +21,42 @@ internal sealed class KillableOrchestrationService(IOrchestrationService inner) 
 
     public void Kill() => death.TrySetResult();
 
-    public override Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        IsKilled ? NothingAsync<TaskOrchestrationWorkItem>(receiveTimeout, cancellationToken) : base.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+    // A look for work already under way when the worker is killed can still lock something afterwards, which a dead
+    // process never could (and a successor may already have released its predecessor's locks): what such a look
+    // brings back is given back at once, as if the process had died before its lock reached the store.
+    public override async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        if (IsKilled)
+        {
+            return await NothingAsync<TaskOrchestrationWorkItem>(receiveTimeout, cancellationToken);
+        }
 
-    public override Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        IsKilled ? NothingAsync<TaskActivityWorkItem>(receiveTimeout, cancellationToken) : base.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        var workItem = await base.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+        if (workItem is not null && IsKilled)
+        {
+            await Inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+            return null!;
+        }
+
+        return workItem!;
+    }
+
+    public override async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        if (IsKilled)
+        {
+            return await NothingAsync<TaskActivityWorkItem>(receiveTimeout, cancellationToken);
+        }
+
+        var workItem = await base.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        if (workItem is not null && IsKilled)
+        {
+            await Inner.AbandonTaskActivityWorkItemAsync(workItem);
+            return null!;
+        }
+
+        return workItem!;
+    }
 
     public override Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) =>
         Alive(() => base.RenewTaskOrchestrationWorkItemLockAsync(workItem));
